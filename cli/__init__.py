@@ -1,0 +1,1 @@
+"""The ``edittrace`` command line."""

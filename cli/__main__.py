@@ -1,0 +1,3 @@
+from edittrace.cli.main import cli
+
+cli()

@@ -380,15 +380,20 @@ def _hints(cls: type[EventData]) -> dict[str, Any]:
     return _HINTS[cls]
 
 
+def _is_union(hint: Any) -> bool:
+    # ``Literal[...] | None`` is a ``typing.Union``, ``str | None`` a ``types.UnionType``.
+    return typing.get_origin(hint) in (typing.Union, types.UnionType)
+
+
 def _optional(hint: Any) -> bool:
-    return isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
+    return _is_union(hint) and type(None) in typing.get_args(hint)
 
 
 def _matches(value: Any, hint: Any) -> bool:
     if hint is Any:
         return True
     origin = typing.get_origin(hint)
-    if isinstance(hint, types.UnionType):
+    if _is_union(hint):
         return any(_matches(value, arm) for arm in typing.get_args(hint))
     if origin is Literal:
         return value in typing.get_args(hint)
@@ -414,7 +419,7 @@ def _matches(value: Any, hint: Any) -> bool:
 
 
 def _describe(hint: Any) -> str:
-    if isinstance(hint, types.UnionType):
+    if _is_union(hint):
         return " or ".join(_describe(arm) for arm in typing.get_args(hint) if arm is not type(None))
     if typing.get_origin(hint) is Literal:
         return "one of " + ", ".join(repr(arg) for arg in typing.get_args(hint))

@@ -52,9 +52,10 @@ def test_installed_under_one_namespace_only() -> None:
     """No top-level ``server`` or ``protocol`` module shadows other projects after install."""
     probe = (
         "import importlib.util as u, sys;"
-        "bad = [m for m in ('server', 'protocol', 'capture', 'collector', 'cli') if u.find_spec(m)];"
+        "names = ('server', 'protocol', 'capture', 'collector', 'cli');"
+        "bad = [m for m in names if u.find_spec(m)];"
         "import edittrace.protocol, edittrace.cli.main;"
-        "sys.exit(', '.join(bad))"
+        "sys.exit(', '.join(bad) or None)"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd="/", capture_output=True, text=True, check=False

@@ -1,0 +1,152 @@
+"""Document text for replay: LSP positions to offsets, applying changes, character provenance.
+
+Offsets here are Python string indexes (code points). LSP positions count ``character``
+in the session's position encoding (``utf-16`` by default, ``utf-8`` or ``utf-32``);
+lines end at ``\\n`` (a ``\\r`` before it is not part of the line, as LSP says).
+
+Provenance is one byte per character, kept beside the text in a ``bytearray`` so a
+change costs one slice assignment. What each kind means, and the paste rule, is in
+docs/replay.md ("Provenance").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import IntEnum
+from typing import Any
+
+
+class Provenance(IntEnum):
+    """Where a character came from. The names are what the API and the viewer show."""
+
+    INITIAL = 0
+    """In the document when it was opened (or first seen in a snapshot)."""
+    TYPED = 1
+    ACCEPTED = 2
+    """Inserted by accepting a suggestion (whole or partial)."""
+    ACCEPTED_EDITED = 3
+    """Part of an accepted suggestion's text that the person later changed."""
+    PASTED = 4
+    """A multi-character insertion that is neither a suggestion nor what typing produces."""
+    UNRECORDED = 5
+    """Appeared while capture was paused (known only from the snapshot sent on resume)."""
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+ACCEPTED_KINDS = frozenset((Provenance.ACCEPTED, Provenance.ACCEPTED_EDITED))
+_AUTO_PAIRS = frozenset(("()", "[]", "{}", '""', "''", "``", "<>"))
+
+
+def classify_insertion(text: str) -> Provenance:
+    """Typed or pasted, for an insertion not matched to a suggestion.
+
+    One character is typed. So is whitespace only (Enter with auto-indent) and an
+    auto-closed pair such as ``()``. Anything else of two or more characters is pasted.
+    """
+    if len(text) <= 1 or text.isspace() or text in _AUTO_PAIRS:
+        return Provenance.TYPED
+    return Provenance.PASTED
+
+
+def offset_at(text: str, position: Mapping[str, Any], encoding: str) -> int:
+    """The code point offset of an LSP ``position`` in ``text``; past the end clamps."""
+    line = int(position["line"])
+    character = int(position["character"])
+    start = 0
+    for _ in range(line):
+        newline = text.find("\n", start)
+        if newline < 0:
+            return len(text)
+        start = newline + 1
+    end = text.find("\n", start)
+    if end < 0:
+        end = len(text)
+    if end > start and text[end - 1] == "\r" and end < len(text):
+        end -= 1
+    content = text[start:end]
+    if encoding == "utf-32" or content.isascii():
+        return start + min(character, len(content))
+    counted = 0
+    for index, char in enumerate(content):
+        if counted >= character:
+            return start + index
+        code = ord(char)
+        if encoding == "utf-8":
+            counted += 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+        else:
+            counted += 2 if code > 0xFFFF else 1
+    return end
+
+
+def position_at(text: str, offset: int, encoding: str) -> dict[str, int]:
+    """The LSP position of code point ``offset`` in ``text``."""
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset)
+    start = text.rfind("\n", 0, offset) + 1
+    part = text[start:offset]
+    if encoding == "utf-32" or part.isascii():
+        character = len(part)
+    elif encoding == "utf-8":
+        character = len(part.encode("utf-8"))
+    else:
+        character = len(part.encode("utf-16-le")) // 2
+    return {"line": line, "character": character}
+
+
+def runs(provenance: bytes | bytearray) -> list[tuple[int, int, Provenance]]:
+    """``(start, end, kind)`` for each run of characters of the same provenance."""
+    answer: list[tuple[int, int, Provenance]] = []
+    start = 0
+    length = len(provenance)
+    while start < length:
+        kind = provenance[start]
+        # bytes.find of "any other byte" does not exist; scan runs with lstrip-like search.
+        end = start + 1
+        while end < length and provenance[end] == kind:
+            end += 1
+        answer.append((start, end, Provenance(kind)))
+        start = end
+    return answer
+
+
+def common_affixes(old: str, new: str) -> tuple[int, int]:
+    """Lengths of the common prefix and (non-overlapping) common suffix of two texts."""
+    limit = min(len(old), len(new))
+    prefix = 0
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    return prefix, suffix
+
+
+def mark_edited_span(provenance: bytearray, start: int, end: int, inserting: bool) -> None:
+    """An edit of ``start..end`` touches accepted text: the rest of that span becomes edited.
+
+    A deletion or replacement touches it when any removed character was accepted; an
+    insertion when it lands strictly inside a run of accepted characters.
+    """
+    length = len(provenance)
+    if inserting:
+        touches = (
+            0 < start < length
+            and provenance[start - 1] in ACCEPTED_KINDS
+            and provenance[start] in ACCEPTED_KINDS
+        )
+    else:
+        touches = any(provenance[i] in ACCEPTED_KINDS for i in range(start, end))
+    if not touches:
+        return
+    left = start
+    while left > 0 and provenance[left - 1] in ACCEPTED_KINDS:
+        left -= 1
+    right = end
+    while right < length and provenance[right] in ACCEPTED_KINDS:
+        right += 1
+    for index in range(left, right):
+        if provenance[index] in ACCEPTED_KINDS:
+            provenance[index] = Provenance.ACCEPTED_EDITED

@@ -1,0 +1,224 @@
+"""The outbox: every event is committed to a local SQLite file before anything else happens.
+
+Events arrive raw (``append``, one transaction per call), wait out the hold-back window,
+are masked and marked sendable by ``release``, are sent by the uploader (``sendable``) and
+are deleted only when the collector acknowledges them (``acknowledge``). Masking state
+(each document's raw and masked mirror, the secrets seen, the position encoding) is
+written in the same transaction as the release it results from, so a restart carries on
+exactly where the last release stopped.
+
+Durability: WAL with ``synchronous=NORMAL``. A committed transaction survives a kill -9 of
+the process at any synchronous level (the WAL is written before ``commit`` returns; only
+the fsync is deferred), so nothing appended is lost to a crash of the editor or the
+server; a power cut may lose the last commits. See docs/delivery.md.
+
+Not thread-safe: one thread owns an ``Outbox`` (``edittrace.server.delivery`` runs it on
+a dedicated worker thread).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from edittrace.capture.masking import Mirror, SessionState, release_session
+from edittrace.protocol.frames import Event
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    session TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    data TEXT NOT NULL,            -- JSON: raw until released, masked after
+    released INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (session, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_by_release ON events (released, session, seq);
+CREATE TABLE IF NOT EXISTS mirrors (
+    session TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    raw TEXT NOT NULL,             -- the document as of the last released event
+    masked TEXT NOT NULL,          -- the same, as the collector received it
+    PRIMARY KEY (session, uri)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS session_state (
+    session TEXT PRIMARY KEY,
+    encoding TEXT NOT NULL,
+    known_secrets TEXT NOT NULL    -- JSON list of secrets seen in this session's documents
+) WITHOUT ROWID;
+"""
+
+
+def _dumps(data: Any) -> str:
+    # ASCII escapes keep lone surrogates (editors can send them) storable as UTF-8 text.
+    return json.dumps(data, separators=(",", ":"))
+
+
+class Outbox:
+    """A durable queue of a machine's events, per session, in seq order."""
+
+    def __init__(self, path: Path, hold_back_ms: int) -> None:
+        self.path = Path(path)
+        self.hold_back_ms = hold_back_ms
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} was written by a newer edittrace (outbox schema {version}); "
+                "upgrade edittrace or choose another outbox.path"
+            )
+        with self._transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    def append(self, session: str, events: Sequence[Event]) -> None:
+        """Commit ``events`` (raw) in one transaction. A ``(session, seq)`` already held is kept."""
+        if not events:
+            return
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO events (session, seq, type, ts, data) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(session, e.seq, e.type, e.ts, _dumps(dict(e.data))) for e in events],
+            )
+
+    def release(self, now_ms: int) -> int:
+        """Mask and make sendable every event older than the hold-back; returns how many."""
+        cutoff = now_ms - self.hold_back_ms
+        released = 0
+        sessions = [
+            row[0]
+            for row in self._db.execute(
+                "SELECT DISTINCT session FROM events WHERE released = 0 ORDER BY session"
+            )
+        ]
+        for session in sessions:
+            pending = self._events("WHERE session = ? AND released = 0 ORDER BY seq", (session,))
+            due = 0
+            while due < len(pending) and pending[due].ts <= cutoff:
+                due += 1
+            if due:
+                self._release(session, pending, due)
+                released += due
+        return released
+
+    def _release(self, session: str, pending: list[Event], due: int) -> None:
+        state = self._state(session)
+        masked, new_state = release_session(state, pending, due)
+        ended = any(event.type == "session.end" for event in masked)
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE events SET data = ?, released = 1 WHERE session = ? AND seq = ?",
+                [(_dumps(dict(e.data)), session, e.seq) for e in masked],
+            )
+            if ended:  # nothing follows a session.end; its documents need no mirror
+                self._db.execute("DELETE FROM mirrors WHERE session = ?", (session,))
+                self._db.execute("DELETE FROM session_state WHERE session = ?", (session,))
+                return
+            for uri in state.mirrors.keys() - new_state.mirrors.keys():
+                self._db.execute(
+                    "DELETE FROM mirrors WHERE session = ? AND uri = ?", (session, uri)
+                )
+            for uri, mirror in new_state.mirrors.items():
+                if state.mirrors.get(uri) != mirror:
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO mirrors (session, uri, raw, masked) "
+                        "VALUES (?, ?, ?, ?)",
+                        (session, uri, mirror.raw, mirror.masked),
+                    )
+            self._db.execute(
+                "INSERT OR REPLACE INTO session_state (session, encoding, known_secrets) "
+                "VALUES (?, ?, ?)",
+                (session, new_state.encoding, _dumps(sorted(new_state.known_secrets))),
+            )
+
+    def _state(self, session: str) -> SessionState:
+        state = SessionState()
+        row = self._db.execute(
+            "SELECT encoding, known_secrets FROM session_state WHERE session = ?", (session,)
+        ).fetchone()
+        if row is not None:
+            state.encoding = row[0]
+            state.known_secrets = set(json.loads(row[1]))
+        for uri, raw, masked in self._db.execute(
+            "SELECT uri, raw, masked FROM mirrors WHERE session = ?", (session,)
+        ):
+            state.mirrors[uri] = Mirror(raw, masked)
+        return state
+
+    def _events(self, where: str, args: tuple[Any, ...]) -> list[Event]:
+        return [
+            Event(seq=seq, type=kind, ts=ts, data=json.loads(data))
+            for seq, kind, ts, data in self._db.execute(
+                f"SELECT seq, type, ts, data FROM events {where}", args
+            )
+        ]
+
+    def sendable(self, session: str, after_seq: int, limit: int) -> list[Event]:
+        """Released events of ``session`` after ``after_seq``, in seq order, at most ``limit``."""
+        return self._events(
+            "WHERE session = ? AND released = 1 AND seq > ? ORDER BY seq LIMIT ?",
+            (session, after_seq, limit),
+        )
+
+    def sessions(self) -> list[str]:
+        """Sessions with anything not yet acknowledged (released or still held back)."""
+        return [
+            row[0] for row in self._db.execute("SELECT DISTINCT session FROM events ORDER BY 1")
+        ]
+
+    def acknowledge(self, session: str, acked_seq: int) -> None:
+        """Delete what the collector has stored: released events up to ``acked_seq``."""
+        with self._transaction():
+            self._db.execute(
+                "DELETE FROM events WHERE session = ? AND seq <= ? AND released = 1",
+                (session, acked_seq),
+            )
+
+    def queued(self) -> int:
+        """Events not yet acknowledged, held back or sendable."""
+        count: int = self._db.execute("SELECT count(*) FROM events").fetchone()[0]
+        return count
+
+    def held(self) -> int:
+        """Events still waiting out the hold-back window."""
+        count: int = self._db.execute("SELECT count(*) FROM events WHERE released = 0").fetchone()[
+            0
+        ]
+        return count
+
+    def next_release_ms(self) -> int | None:
+        """When ``release`` next has something to do (the oldest held event's due time)."""
+        row = self._db.execute("SELECT min(ts) FROM events WHERE released = 0").fetchone()
+        return None if row[0] is None else int(row[0]) + self.hold_back_ms
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on an exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        self._db.execute("COMMIT" if kind is None else "ROLLBACK")

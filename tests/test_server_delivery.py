@@ -1,0 +1,153 @@
+"""Delivery against a real collector process: capture offline, upload, survive kills, 401s."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from edittrace.protocol.frames import Event
+from edittrace.server.delivery import Delivery, DeliveryStatus
+from tests.support.collector import RunningCollector
+
+WAIT_S = 30.0
+
+
+async def wait_until(condition: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
+    """Poll ``condition`` until it holds; fail saying ``what`` did not happen."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def session_events(count: int, first: int = 1) -> list[Event]:
+    """A plausible session: start, open, then one typed character per event."""
+    now = int(time.time() * 1000)
+    events: list[Event] = []
+    for seq in range(first, first + count):
+        if seq == 1:
+            data = {"client": "test", "client_version": "1", "position_encoding": "utf-16"}
+            events.append(Event(seq, "session.start", now, data))
+        elif seq == 2:
+            data = {"uri": "file:///w/a.py", "language_id": "python", "version": 1, "text": ""}
+            events.append(Event(seq, "doc.open", now, data))
+        else:
+            change = {
+                "range": {
+                    "start": {"line": 0, "character": seq - 3},
+                    "end": {"line": 0, "character": seq - 3},
+                },
+                "text": "x",
+            }
+            data = {"uri": "file:///w/a.py", "version": seq, "changes": [change]}
+            events.append(Event(seq, "doc.change", now, data))
+    return events
+
+
+def stored_seqs(collector: RunningCollector, session: str) -> list[int]:
+    return [row["seq"] for row in collector.events(session)]
+
+
+async def test_captures_without_a_collector_and_uploads_once_configured(
+    collector: RunningCollector, tmp_path: Path
+) -> None:
+    token = collector.token("ann")
+    session = str(uuid.uuid4())
+    statuses: list[DeliveryStatus] = []
+    delivery = Delivery(tmp_path / "outbox.sqlite", hold_back_ms=0, on_status=statuses.append)
+    await delivery.start()
+    try:
+        delivery.submit(session, session_events(40))
+        await wait_until(lambda: delivery.status.queued == 40, "40 events in the outbox")
+        assert collector.events() == []
+        assert not delivery.status.connected
+
+        delivery.configure(collector.url, token)
+        await wait_until(lambda: len(stored_seqs(collector, session)) == 40, "upload")
+        await wait_until(lambda: delivery.status.queued == 0, "acknowledged events deleted")
+        assert stored_seqs(collector, session) == list(range(1, 41))
+        assert delivery.status.connected
+        assert delivery.status.last_error is None
+        assert any(s.connected for s in statuses) and statuses[-1].queued == 0
+
+        delivery.submit(session, session_events(10, first=41))  # while connected
+        await wait_until(lambda: len(stored_seqs(collector, session)) == 50, "live upload")
+    finally:
+        await delivery.stop()
+    stored = collector.events(session)
+    assert [row["data"] for row in stored] == [dict(e.data) for e in session_events(50)]
+
+
+async def test_outbox_survives_a_restart_of_the_server(
+    collector: RunningCollector, tmp_path: Path
+) -> None:
+    token = collector.token("ann")
+    session = str(uuid.uuid4())
+    outbox = tmp_path / "outbox.sqlite"
+    first = Delivery(outbox, hold_back_ms=0, on_status=lambda status: None)
+    await first.start()
+    first.submit(session, session_events(25))
+    await first.stop()  # no collector configured: everything stays queued
+
+    second = Delivery(outbox, hold_back_ms=0, on_status=lambda status: None)
+    await second.start()
+    try:
+        assert second.status.queued == 25
+        second.configure(collector.url, token)
+        await wait_until(lambda: second.status.queued == 0, "upload after restart")
+    finally:
+        await second.stop()
+    assert stored_seqs(collector, session) == list(range(1, 26))
+
+
+async def test_collector_killed_mid_stream_gets_everything_exactly_once(
+    collector: RunningCollector, tmp_path: Path
+) -> None:
+    token = collector.token("ann")
+    session = str(uuid.uuid4())
+    total = 3000
+    events = session_events(total)
+    delivery = Delivery(tmp_path / "outbox.sqlite", hold_back_ms=0, on_status=lambda s: None)
+    await delivery.start()
+    try:
+        delivery.configure(collector.url, token)
+        for start in range(0, 1000, 50):
+            delivery.submit(session, events[start : start + 50])
+        await wait_until(lambda: len(stored_seqs(collector, session)) >= 200, "some uploads")
+        collector.kill()
+        for start in range(1000, total, 50):  # typing goes on while the collector is down
+            delivery.submit(session, events[start : start + 50])
+        await wait_until(lambda: not delivery.status.connected, "the break noticed")
+        assert delivery.status.last_error is not None
+        collector.start()  # same port, same database
+        await wait_until(lambda: delivery.status.queued == 0, "everything acknowledged", 60)
+    finally:
+        await delivery.stop()
+    assert stored_seqs(collector, session) == list(range(1, total + 1))
+
+
+async def test_a_refused_token_is_reported_then_a_good_one_connects(
+    collector: RunningCollector, tmp_path: Path
+) -> None:
+    session = str(uuid.uuid4())
+    delivery = Delivery(tmp_path / "outbox.sqlite", hold_back_ms=0, on_status=lambda s: None)
+    await delivery.start()
+    try:
+        delivery.submit(session, session_events(5))
+        delivery.configure(collector.url, "not-a-token")
+        await wait_until(lambda: delivery.status.last_error is not None, "an error")
+        error = delivery.status.last_error or ""
+        assert "401" in error and "token" in error
+        assert not delivery.status.connected
+        assert delivery.status.queued == 5  # nothing dropped
+
+        delivery.configure(collector.url, collector.token("ann"))
+        await wait_until(lambda: delivery.status.queued == 0, "upload with the good token")
+        assert delivery.status.connected and delivery.status.last_error is None
+    finally:
+        await delivery.stop()
+    assert stored_seqs(collector, session) == [1, 2, 3, 4, 5]

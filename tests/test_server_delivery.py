@@ -15,9 +15,9 @@ from tests.support.collector import RunningCollector
 WAIT_S = 30.0
 
 
-async def wait_until(condition: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
+async def wait_until(condition: Callable[[], bool], what: str, within_s: float = WAIT_S) -> None:
     """Poll ``condition`` until it holds; fail saying ``what`` did not happen."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within_s
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")

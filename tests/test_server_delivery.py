@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from edittrace.protocol.frames import Event
 from edittrace.server.delivery import Delivery, DeliveryStatus
@@ -29,6 +30,7 @@ def session_events(count: int, first: int = 1) -> list[Event]:
     now = int(time.time() * 1000)
     events: list[Event] = []
     for seq in range(first, first + count):
+        data: dict[str, Any]
         if seq == 1:
             data = {"client": "test", "client_version": "1", "position_encoding": "utf-16"}
             events.append(Event(seq, "session.start", now, data))
@@ -36,7 +38,7 @@ def session_events(count: int, first: int = 1) -> list[Event]:
             data = {"uri": "file:///w/a.py", "language_id": "python", "version": 1, "text": ""}
             events.append(Event(seq, "doc.open", now, data))
         else:
-            change = {
+            change: dict[str, Any] = {
                 "range": {
                     "start": {"line": 0, "character": seq - 3},
                     "end": {"line": 0, "character": seq - 3},
@@ -46,6 +48,10 @@ def session_events(count: int, first: int = 1) -> list[Event]:
             data = {"uri": "file:///w/a.py", "version": seq, "changes": [change]}
             events.append(Event(seq, "doc.change", now, data))
     return events
+
+
+def is_connected(delivery: Delivery) -> bool:
+    return delivery.status.connected
 
 
 def stored_seqs(collector: RunningCollector, session: str) -> list[int]:
@@ -64,13 +70,13 @@ async def test_captures_without_a_collector_and_uploads_once_configured(
         delivery.submit(session, session_events(40))
         await wait_until(lambda: delivery.status.queued == 40, "40 events in the outbox")
         assert collector.events() == []
-        assert not delivery.status.connected
+        assert not is_connected(delivery)
 
         delivery.configure(collector.url, token)
         await wait_until(lambda: len(stored_seqs(collector, session)) == 40, "upload")
         await wait_until(lambda: delivery.status.queued == 0, "acknowledged events deleted")
         assert stored_seqs(collector, session) == list(range(1, 41))
-        assert delivery.status.connected
+        assert is_connected(delivery)
         assert delivery.status.last_error is None
         assert any(s.connected for s in statuses) and statuses[-1].queued == 0
 
@@ -142,12 +148,12 @@ async def test_a_refused_token_is_reported_then_a_good_one_connects(
         await wait_until(lambda: delivery.status.last_error is not None, "an error")
         error = delivery.status.last_error or ""
         assert "401" in error and "token" in error
-        assert not delivery.status.connected
+        assert not is_connected(delivery)
         assert delivery.status.queued == 5  # nothing dropped
 
         delivery.configure(collector.url, collector.token("ann"))
         await wait_until(lambda: delivery.status.queued == 0, "upload with the good token")
-        assert delivery.status.connected and delivery.status.last_error is None
+        assert is_connected(delivery) and delivery.status.last_error is None
     finally:
         await delivery.stop()
     assert stored_seqs(collector, session) == [1, 2, 3, 4, 5]

@@ -1,0 +1,1 @@
+"""Suggestion providers behind one small interface (``base.Provider``)."""

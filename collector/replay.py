@@ -459,8 +459,9 @@ class SessionReplay:
         index = _Index()
         running = -(2**63)
         rows = self.replay.conn.execute(
-            "SELECT seq, ts, type, json_extract(data, '$.uri'), "
-            "json_extract(data, '$.suggestion'), "
+            "SELECT seq, ts, type, "
+            "CASE WHEN type LIKE 'doc.%' THEN json_extract(data, '$.uri') END, "
+            "CASE WHEN type LIKE 'suggestion.%' THEN json_extract(data, '$.suggestion') END, "
             "CASE WHEN type = 'doc.open' THEN json_extract(data, '$.language_id') END "
             "FROM events WHERE session = ? ORDER BY seq",
             (self.id,),

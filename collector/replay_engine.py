@@ -18,8 +18,10 @@ from edittrace.collector.replay_text import (
     Provenance,
     classify_insertion,
     common_affixes,
+    line_starts,
     mark_edited_span,
     offset_at,
+    shift_line_starts,
 )
 
 
@@ -57,10 +59,19 @@ class DocState:
     """Code point offset of the end of the last edit (or of the last offer), when known."""
     stale: bool = False
     """Changed while capture was paused: the next snapshot replaces the text, unchecked."""
+    starts: list[int] | None = None
+    """Line start offsets, kept up to date through edits (None: compute when needed)."""
 
     def copy(self) -> DocState:
         provenance = None if self.provenance is None else bytearray(self.provenance)
-        return replace(self, provenance=provenance)
+        starts = None if self.starts is None else list(self.starts)
+        return replace(self, provenance=provenance, starts=starts)
+
+    def offset(self, position: Mapping[str, Any], encoding: str) -> int:
+        """Code point offset of an LSP position in this document."""
+        if self.starts is None:
+            self.starts = line_starts(self.text)
+        return offset_at(self.text, position, encoding, self.starts)
 
 
 @dataclass
@@ -227,6 +238,7 @@ class Player:
             middle = bytearray([Provenance.UNRECORDED]) * (len(text) - prefix - suffix)
             doc.provenance[prefix : len(doc.text) - suffix] = middle
         doc.text = text
+        doc.starts = None
         doc.stale = False
 
     def _change(self, seq: int, ts: int, data: Mapping[str, Any]) -> None:
@@ -237,8 +249,8 @@ class Player:
         self.last_edit = (0, 0, None)
         for change in data.get("changes") or ():
             if "range" in change and change["range"] is not None:
-                start = offset_at(doc.text, change["range"]["start"], self.encoding)
-                end = offset_at(doc.text, change["range"]["end"], self.encoding)
+                start = doc.offset(change["range"]["start"], self.encoding)
+                end = doc.offset(change["range"]["end"], self.encoding)
                 if end < start:
                     start, end = end, start
                 self._replace(doc, start, end, str(change.get("text") or ""))
@@ -264,6 +276,8 @@ class Player:
         if self.last_edit is not None:
             inserted, deleted, _ = self.last_edit
             self.last_edit = (inserted + len(text), deleted + end - start, kind if text else None)
+        if doc.starts is not None:
+            shift_line_starts(doc.starts, start, end, text)
         doc.text = doc.text[:start] + text + doc.text[end:]
         doc.cursor = start + len(text)
         delta = len(text) - (end - start)
@@ -291,12 +305,12 @@ class Player:
         suggestion = str(data["suggestion"])
         position = -1
         if doc is not None:
-            position = offset_at(doc.text, data["position"], self.encoding)
+            position = doc.offset(data["position"], self.encoding)
             doc.cursor = position
         for candidate in data.get("candidates") or ():
             anchor = position
             if doc is not None and candidate.get("range"):
-                anchor = offset_at(doc.text, candidate["range"]["start"], self.encoding)
+                anchor = doc.offset(candidate["range"]["start"], self.encoding)
             index = int(candidate.get("index", 0))
             raw_start = candidate["range"]["start"] if candidate.get("range") else data["position"]
             self.live[(suggestion, index)] = LiveCandidate(
@@ -350,7 +364,7 @@ class Player:
         start = -1
         span = data.get("range")
         if span:
-            start = offset_at(doc.text, span["start"], self.encoding)
+            start = doc.offset(span["start"], self.encoding)
             if doc.text[start : start + len(text)] != text:
                 start = -1
         if start < 0:

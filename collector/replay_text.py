@@ -11,6 +11,7 @@ docs/replay.md ("Provenance").
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from enum import IntEnum
 from typing import Any
@@ -51,19 +52,44 @@ def classify_insertion(text: str) -> Provenance:
     return Provenance.PASTED
 
 
-def offset_at(text: str, position: Mapping[str, Any], encoding: str) -> int:
-    """The code point offset of an LSP ``position`` in ``text``; past the end clamps."""
+def line_starts(text: str) -> list[int]:
+    """Offset of the first character of every line."""
+    starts = [0]
+    newline = text.find("\n")
+    while newline >= 0:
+        starts.append(newline + 1)
+        newline = text.find("\n", newline + 1)
+    return starts
+
+
+def shift_line_starts(starts: list[int], start: int, end: int, inserted: str) -> None:
+    """Update ``starts`` in place after ``start..end`` was replaced by ``inserted``."""
+    first = bisect.bisect_right(starts, start)  # lines beginning after the edit's start
+    last = bisect.bisect_right(starts, end)  # ... up to and including its end: removed
+    delta = len(inserted) - (end - start)
+    added = []
+    newline = inserted.find("\n")
+    while newline >= 0:
+        added.append(start + newline + 1)
+        newline = inserted.find("\n", newline + 1)
+    starts[first:] = added + [offset + delta for offset in starts[last:]]
+
+
+def offset_at(
+    text: str, position: Mapping[str, Any], encoding: str, starts: list[int] | None = None
+) -> int:
+    """The code point offset of an LSP ``position`` in ``text``; past the end clamps.
+
+    ``starts`` (from ``line_starts``) saves scanning the text for the line.
+    """
     line = int(position["line"])
     character = int(position["character"])
-    start = 0
-    for _ in range(line):
-        newline = text.find("\n", start)
-        if newline < 0:
-            return len(text)
-        start = newline + 1
-    end = text.find("\n", start)
-    if end < 0:
-        end = len(text)
+    if starts is None:
+        starts = line_starts(text)
+    if line >= len(starts):
+        return len(text)
+    start = starts[line]
+    end = starts[line + 1] - 1 if line + 1 < len(starts) else len(text)
     if end > start and text[end - 1] == "\r" and end < len(text):
         end -= 1
     content = text[start:end]

@@ -290,7 +290,7 @@ class SessionBuilder:
             return offset
 
         for offer in self.offers.values():
-            if offer.uri == uri:
+            if offer.uri == uri and len(offer.ended) < len(offer.texts):
                 offer.start = moved(offer.start, is_end=False)
                 offer.end = max(offer.start, moved(offer.end, is_end=True))
         for span in self.spans:

@@ -16,6 +16,7 @@ import random
 import statistics
 import tempfile
 import time
+from functools import partial
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def main() -> None:
         )
         summary(
             "text-only seek, random seq",
-            [timed(lambda t=t: session.state_at(seq=t, provenance=False)) for t in targets],
+            [timed(partial(session.state_at, seq=t, provenance=False)) for t in targets],
         )
         print(
             f"{'first provenance seek (one full pass)':<44} "
@@ -105,17 +106,17 @@ def main() -> None:
         )
         summary(
             "seek with provenance, random seq",
-            [timed(lambda t=t: session.state_at(seq=t)) for t in targets],
+            [timed(partial(session.state_at, seq=t)) for t in targets],
         )
         ts_targets = [builder.events[t - 1].ts for t in targets[:50]]
         summary(
             "seek by time with provenance",
-            [timed(lambda ts=ts: session.state_at(ts=ts)) for ts in ts_targets],
+            [timed(partial(session.state_at, ts=ts)) for ts in ts_targets],
         )
         baseline = [timed(lambda: session.verify()) for _ in range(2)]
         summary("baseline: replay from the first event", baseline)
         ratio = statistics.median(baseline) / statistics.median(
-            [timed(lambda t=t: session.state_at(seq=t)) for t in targets[:50]]
+            [timed(partial(session.state_at, seq=t)) for t in targets[:50]]
         )
         print(f"seek with provenance is {ratio:.0f}x faster than replaying from the start")
         replay.close()

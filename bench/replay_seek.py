@@ -16,8 +16,8 @@ import random
 import statistics
 import tempfile
 import time
-from functools import partial
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from edittrace.collector.replay import Replay

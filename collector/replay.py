@@ -177,6 +177,7 @@ class _Index:
     """(seq, type, uri, suggestion) of every event, without the heavy ``data``."""
 
     last_seq: int = 0
+    ts: list[int] = field(default_factory=list)
     ts_running_max: list[int] = field(default_factory=list)
     doc_seqs: dict[str, list[int]] = field(default_factory=dict)
     doc_types: dict[str, list[str]] = field(default_factory=dict)
@@ -348,6 +349,11 @@ class SessionReplay:
     def last_seq(self) -> int:
         return self._load_index().last_seq
 
+    def ts_of(self, seq: int) -> int | None:
+        """The client time of event ``seq``."""
+        index = self._load_index()
+        return index.ts[seq - 1] if 1 <= seq <= len(index.ts) else None
+
     def seq_at(self, ts: int) -> int:
         """The last seq at or before client time ``ts`` (0 if the session starts later)."""
         return bisect.bisect_right(self._load_index().ts_running_max, ts)
@@ -468,6 +474,7 @@ class SessionReplay:
         )
         for seq, ts, kind, uri, suggestion, language in rows:
             running = max(running, ts)
+            index.ts.append(ts)
             index.ts_running_max.append(running)
             index.last_seq = seq
             if kind.startswith("doc.") and kind != "doc.save" and uri is not None:
@@ -494,14 +501,7 @@ class SessionReplay:
             self._visible(live, player.docs.get(live.uri))
             for live in sorted(player.live.values(), key=lambda c: (c.offered_seq, c.candidate))
         ]
-        ts = player.ts if player.seq == target else self._ts_of(target)
-        return State(self.id, target, ts, player.paused, documents, suggestions)
-
-    def _ts_of(self, seq: int) -> int | None:
-        row = self.replay.conn.execute(
-            "SELECT ts FROM events WHERE session = ? AND seq = ?", (self.id, seq)
-        ).fetchone()
-        return None if row is None else int(row[0])
+        return State(self.id, target, self.ts_of(target), player.paused, documents, suggestions)
 
     def _document(self, doc: DocState) -> DocumentView:
         cursor = None if doc.cursor is None else position_at(doc.text, doc.cursor, self.encoding)

@@ -40,14 +40,16 @@ def two_documents(tmp_path: Path) -> tuple[Path, SessionBuilder]:
 def test_print_writes_every_document_after_a_header_line(
     two_documents: tuple[Path, SessionBuilder],
 ) -> None:
-    db, builder = two_documents
+    db, _ = two_documents
     done = run("--db", str(db), "two-docs", "--print")
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
         "==> file:///w/app.py\nprint('hi')\nx = 1\n==> file:///w/notes.md\n# Notes\n- café 😀\n"
     )
     after_open = run("--db", str(db), "two-docs", "--at", "3", "--print")
-    assert after_open.stdout == "==> file:///w/app.py\nprint('hi')\n==> file:///w/notes.md\n# Notes\n"
+    assert after_open.stdout == (
+        "==> file:///w/app.py\nprint('hi')\n==> file:///w/notes.md\n# Notes\n"
+    )
     assert run("--db", str(db), "two-docs", "--at", "2", "--print").stdout == (
         "==> file:///w/app.py\nprint('hi')\n"
     )

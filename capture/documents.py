@@ -90,6 +90,21 @@ def text_length(text: str, encoding: str) -> int:
     return index_to_units(text, len(text), encoding)
 
 
+def common_prefix_length(a: str, b: str) -> int:
+    """Length of the longest common prefix, comparing in chunks so long texts stay fast."""
+    limit = min(len(a), len(b))
+    low, step = 0, 256
+    while low < limit:
+        high = min(limit, low + step)
+        if a[low:high] != b[low:high]:
+            while a[low] == b[low]:
+                low += 1
+            return low
+        low = high
+        step *= 2
+    return limit
+
+
 def sha256_of(text: str) -> str:
     """Hex sha256 of the UTF-8 bytes of ``text``, as ``doc.snapshot`` carries it."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -184,6 +199,29 @@ class DocumentMirror:
         parts.append(self._lines[end[0]][: end[1]])
         return "".join(parts)
 
+    def text_before(self, point: Point, limit: int) -> str:
+        """Up to ``limit`` characters before ``point``, reading only the lines needed."""
+        line, column = self.clamp(point)
+        parts = [self._lines[line][:column]]
+        total = column
+        while total < limit and line > 0:
+            line -= 1
+            parts.append(self._lines[line])
+            total += len(self._lines[line])
+        text = "".join(reversed(parts))
+        return text[len(text) - limit :] if len(text) > limit else text
+
+    def text_after(self, point: Point, limit: int) -> str:
+        """Up to ``limit`` characters after ``point``, reading only the lines needed."""
+        line, column = self.clamp(point)
+        parts = [self._lines[line][column:]]
+        total = len(parts[0])
+        while total < limit and line + 1 < len(self._lines):
+            line += 1
+            parts.append(self._lines[line])
+            total += len(self._lines[line])
+        return "".join(parts)[:limit]
+
     def find_near(self, text: str, point: Point, lines_around: int = 3) -> Point | None:
         """Where ``text`` starts closest to ``point``, searching a few lines either side."""
         if not text:
@@ -209,11 +247,7 @@ class DocumentMirror:
         text = str(change.get("text", ""))
         change_range = change.get("range")
         if not isinstance(change_range, Mapping):
-            old_end = self.end_point()
-            deleted = self.text()
-            self._lines = split_lines(text)
-            self.length = len(text)
-            return AppliedChange((0, 0), old_end, self.end_point(), deleted, text, full=True)
+            return self._replace_all(text)
         start = self.to_point(change_range.get("start", {}))
         end = self.to_point(change_range.get("end", {}))
         if end < start:
@@ -222,6 +256,21 @@ class DocumentMirror:
         self._splice(start, end, text)
         self.length += len(text) - len(deleted)
         return AppliedChange(start, end, advance(start, text), deleted, text, full=False)
+
+    def _replace_all(self, text: str) -> AppliedChange:
+        """A whole-document replacement, reported as the smallest range it really changed
+        (common prefix and suffix kept) so that followers of the text are not thrown off."""
+        old = self.text()
+        prefix = common_prefix_length(old, text)
+        suffix = common_prefix_length(old[prefix:][::-1], text[prefix:][::-1])
+        self._lines = split_lines(text)
+        self.length = len(text)
+        start = advance((0, 0), old[:prefix])
+        deleted = old[prefix : len(old) - suffix]
+        inserted = text[prefix : len(text) - suffix]
+        return AppliedChange(
+            start, advance(start, deleted), advance(start, inserted), deleted, inserted, full=True
+        )
 
     def _splice(self, start: Point, end: Point, text: str) -> None:
         lines = self._lines

@@ -146,7 +146,7 @@ def snap_to_boundary(text: str, offset: int) -> int:
     return offset
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(edit_sessions())
 def test_random_edits_match_a_plain_string(
     session: tuple[str, str, list[tuple[int, int, str]]],

@@ -308,13 +308,25 @@ def _check_json(value: Any, limits: Limits, depth: int, where: str) -> None:
         raise ProtocolError(
             ErrorCode.TOO_LARGE, f"{where}: data nests deeper than {limits.max_depth} levels"
         )
+    # Hot path of the collector (every value of every event): common leaves are checked
+    # inline by exact type, without a call; anything else takes the full check below.
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ProtocolError(ErrorCode.BAD_FRAME, f"{where}: map keys must be strings")
+            kind = type(item)
+            if kind is str or kind is bool or item is None:
+                continue
+            if kind is int and -_MAX_INT - 1 <= item <= _MAX_INT:
+                continue
             _check_json(item, limits, depth + 1, where)
     elif isinstance(value, list):
         for item in value:
+            kind = type(item)
+            if kind is str or kind is bool or item is None:
+                continue
+            if kind is int and -_MAX_INT - 1 <= item <= _MAX_INT:
+                continue
             _check_json(item, limits, depth + 1, where)
     elif isinstance(value, float):
         if not math.isfinite(value):

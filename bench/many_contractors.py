@@ -99,9 +99,8 @@ async def run(args: argparse.Namespace, collector: RunningCollector, tokens: lis
         connections += await asyncio.gather(*(open_connection(collector.url, c) for c in chunk))
     print(f"opened {len(connections)} connections in {time.perf_counter() - opening:.1f} s")
     connected_rss = rss_kib(collector.pid)
-    readers = [
-        asyncio.create_task(read_acks(ws, c)) for ws, c in zip(connections, contractors, strict=True)
-    ]
+    pairs = list(zip(connections, contractors, strict=True))
+    readers = [asyncio.create_task(read_acks(ws, c)) for ws, c in pairs]
     interval_s = args.batch_interval_ms / 1000
     per_batch = max(1, round(args.events_per_second * interval_s))
     cpu_before = cpu_seconds(collector.pid)
@@ -117,15 +116,13 @@ async def run(args: argparse.Namespace, collector: RunningCollector, tokens: lis
 
     await asyncio.gather(
         watch_memory(),
-        *(
-            send_for(ws, c, per_batch, interval_s, until)
-            for ws, c in zip(connections, contractors, strict=True)
-        ),
+        *(send_for(ws, c, per_batch, interval_s, until) for ws, c in pairs),
     )
     sending_s = time.perf_counter() - started
     collector_cpu = cpu_seconds(collector.pid) - cpu_before
-    deadline = time.perf_counter() + 60
-    while any(c.acked_seq < c.sent_seq for c in contractors) and time.perf_counter() < deadline:
+    for _ in range(300):  # up to 60 s for the last acks
+        if all(c.acked_seq >= c.sent_seq for c in contractors):
+            break
         await asyncio.sleep(0.2)
     for ws in connections:
         await ws.close()
@@ -137,9 +134,13 @@ async def run(args: argparse.Namespace, collector: RunningCollector, tokens: lis
     stored = dict(collector.query("SELECT session, count(*) FROM events GROUP BY session"))
     max_seq = dict(collector.query("SELECT session, max(seq) FROM events GROUP BY session"))
     lost = sum(
-        1 for c in contractors if stored.get(c.session, 0) < c.acked_seq  # acked but missing
+        1
+        for c in contractors
+        if stored.get(c.session, 0) < c.acked_seq  # acked but missing
     )
-    duplicated = sum(1 for c in contractors if stored.get(c.session, 0) != max_seq.get(c.session, 0))
+    duplicated = sum(
+        1 for c in contractors if stored.get(c.session, 0) != max_seq.get(c.session, 0)
+    )
     n = len(contractors)
     print(machine_note())
     print(
@@ -147,7 +148,8 @@ async def run(args: argparse.Namespace, collector: RunningCollector, tokens: lis
         f"every {args.batch_interval_ms} ms, for {sending_s:.0f} s"
     )
     print(f"events sent: {sent:,}, acknowledged: {acked:,}, stored: {sum(stored.values()):,}")
-    print(f"throughput: {acked / sending_s:,.0f} events/s, {len(latencies) / sending_s:,.0f} acks/s")
+    acks_per_s = len(latencies) / sending_s
+    print(f"throughput: {acked / sending_s:,.0f} events/s, {acks_per_s:,.0f} acks/s")
     if latencies:
         p50 = statistics.median(latencies)
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]

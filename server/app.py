@@ -75,6 +75,7 @@ class EditTraceServer(LanguageServer):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._dropped_warned = False
+        self._delivery_failed = False
         self._status_updates = 0
         self._closing: set[asyncio.Future[None]] = set()
         """Old providers closing after a settings change (kept so they are not collected)."""
@@ -89,13 +90,14 @@ class EditTraceServer(LanguageServer):
         if recorder is None:
             return None
         recorder.tick(now)
-        events = recorder.events_to_send()
-        if events:
-            if self.delivery is not None:
-                self.delivery.submit(self.session_id, events)
-            elif not self._dropped_warned:
+        if self.delivery is not None:
+            self.delivery.submit(self.session_id, recorder.events_to_send())
+        elif self._delivery_failed:
+            dropped = recorder.events_to_send()
+            if dropped and not self._dropped_warned:
                 self._dropped_warned = True
-                logger.error("no outbox: %d events cannot be kept", len(events))
+                logger.error("no outbox: %d events cannot be kept", len(dropped))
+        # else: the outbox is still opening; events wait in the recorder.
         self.status.update(recording=recorder.recording)
         return recorder.next_deadline()
 
@@ -174,12 +176,15 @@ class EditTraceServer(LanguageServer):
 
     # --- life cycle --------------------------------------------------------------------
 
-    async def start_capture(self) -> None:
-        self._loop = asyncio.get_running_loop()
+    def start_recording(self) -> None:
+        """Create and start the recorder at ``initialize``, before any document can open.
+
+        Events wait inside the recorder until the outbox is open (``start_delivery``).
+        """
         folders = self.workspace_folders
-        gitignores = await asyncio.to_thread(read_gitignores, folders)
         capture = self.settings.capture
-        scope = Scope(folders, capture.include, capture.exclude, gitignores)
+        # Bounded (about a second at most), and nobody is typing before initialize returns.
+        scope = Scope(folders, capture.include, capture.exclude, read_gitignores(folders))
         builtin = self.settings.provider.builtin
         self.builtin.load_in_background(
             lambda: read_sources(
@@ -190,26 +195,6 @@ class EditTraceServer(LanguageServer):
                 max_file_bytes=builtin.max_file_bytes,
             )
         )
-        outbox = self.settings.outbox
-        try:
-            # Imported here: websockets and sqlite set-up are paid once recording starts.
-            from edittrace.server.delivery import Delivery
-
-            outbox.path.parent.mkdir(parents=True, exist_ok=True)
-            delivery = Delivery(
-                outbox.path, int(outbox.hold_back_s * 1000), self._on_delivery_status
-            )
-            await delivery.start()
-        except Exception as error:
-            logger.exception("outbox could not start")
-            self.show(
-                f"edittrace: cannot open the outbox at {outbox.path} ({error}); "
-                "nothing is being recorded",
-                types.MessageType.Error,
-            )
-            return
-        self.delivery = delivery
-        delivery.configure(self.settings.collector.url, self.settings.collector.token)
         recorder = Recorder(
             self.session_id,
             CaptureSettings(
@@ -236,18 +221,33 @@ class EditTraceServer(LanguageServer):
         )
         if not capture.enabled:
             recorder.pause(now)
-        # Documents opened while the outbox was starting are fed as they are now.
-        for document in list(self.workspace.text_documents.values()):
-            recorder.open_document(
-                now,
-                document.uri,
-                document.language_id or "",
-                document.version or 0,
-                document.source,
-            )
         self.recorder = recorder
+
+    async def start_delivery(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        outbox = self.settings.outbox
+        try:
+            # Imported here: websockets and sqlite set-up are paid once recording starts.
+            from edittrace.server.delivery import Delivery
+
+            delivery = Delivery(
+                outbox.path, int(outbox.hold_back_s * 1000), self._on_delivery_status
+            )
+            await delivery.start()
+        except Exception as error:
+            logger.exception("outbox could not start")
+            self._delivery_failed = True
+            self.show(
+                f"edittrace: cannot open the outbox at {outbox.path} ({error}); "
+                "nothing is being recorded",
+                types.MessageType.Error,
+            )
+            return
+        self.delivery = delivery
+        delivery.configure(self.settings.collector.url, self.settings.collector.token)
         self.ticker.poke()
-        self.status.update(recording=recorder.recording)
+        if self.recorder is not None:
+            self.status.update(recording=self.recorder.recording)
 
     async def close(self, reason: str) -> None:
         """End the session and flush everything to the outbox; safe to call twice."""
@@ -468,12 +468,13 @@ def create_server() -> EditTraceServer:
         server.workspace_folders = folders
         server.settings, server.problems = parse_settings(params.initialization_options)
         server._make_provider()
+        server.start_recording()
 
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
         for problem in server.problems:
             server.show(problem.message())
-        await server.start_capture()
+        await server.start_delivery()
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(params: None) -> None:
@@ -538,7 +539,7 @@ def create_server() -> EditTraceServer:
         server.show(f"{command}: {error}", types.MessageType.Error)
 
     @server.command(COMMAND_ACCEPTED)
-    def accepted(*args: object) -> None:
+    def accepted(ls: EditTraceServer, *args: object) -> None:
         try:
             argument = _argument(args, COMMAND_ACCEPTED)
             candidate = argument.get("candidate", 0)
@@ -555,28 +556,28 @@ def create_server() -> EditTraceServer:
         server.refresh_code_lenses()
 
     @server.command(COMMAND_RATE)
-    async def rate(*args: object) -> None:
+    async def rate(ls: EditTraceServer, *args: object) -> None:
         try:
             await server.rate(_argument(args, COMMAND_RATE))
         except CaptureError as error:
             command_failed(COMMAND_RATE, error)
 
     @server.command(COMMAND_PAUSE)
-    def pause(*args: object) -> None:
+    def pause(ls: EditTraceServer, *args: object) -> None:
         if server.recorder is not None:
             server.recorder.pause(now_ms())
             server.ticker.poke()
             server.status.update(recording=server.recorder.recording)
 
     @server.command(COMMAND_RESUME)
-    def resume(*args: object) -> None:
+    def resume(ls: EditTraceServer, *args: object) -> None:
         if server.recorder is not None:
             server.recorder.resume(now_ms())
             server.ticker.poke()
             server.status.update(recording=server.recorder.recording)
 
     @server.command(COMMAND_CHOOSE)
-    def choose(*args: object) -> None:
+    def choose(ls: EditTraceServer, *args: object) -> None:
         try:
             argument = _argument(args, COMMAND_CHOOSE)
             decision = argument.get("decisionMs", argument.get("decision_ms"))
@@ -595,7 +596,7 @@ def create_server() -> EditTraceServer:
         server.ticker.poke()
 
     @server.command(COMMAND_CANDIDATES)
-    def candidates(*args: object) -> dict[str, Any]:
+    def candidates(ls: EditTraceServer, *args: object) -> dict[str, Any]:
         try:
             argument = _argument(args, COMMAND_CANDIDATES)
             suggestion = _required_str(argument, "suggestion", COMMAND_CANDIDATES)

@@ -192,6 +192,10 @@ class DocumentMirror:
         start, end = self.clamp(start), self.clamp(end)
         if end < start:
             start, end = end, start
+        return self._slice(start, end)
+
+    def _slice(self, start: Point, end: Point) -> str:
+        """``slice`` of points known to be clamped and in order."""
         if start[0] == end[0]:
             return self._lines[start[0]][start[1] : end[1]]
         parts = [self._lines[start[0]][start[1] :]]
@@ -252,7 +256,19 @@ class DocumentMirror:
         end = self.to_point(change_range.get("end", {}))
         if end < start:
             start, end = end, start
-        deleted = self.slice(start, end)
+        line = start[0]
+        if line == end[0] and "\n" not in text and "\r" not in text:
+            # The keystroke path: one line, no line break typed, terminators untouched;
+            # unless emptying the line puts its "\n" right after the previous line's "\r".
+            current = self._lines[line]
+            replaced = current[: start[1]] + text + current[end[1] :]
+            if not (replaced[:1] == "\n" and line > 0 and self._lines[line - 1][-1:] == "\r"):
+                deleted = current[start[1] : end[1]]
+                self._lines[line] = replaced
+                self.length += len(text) - len(deleted)
+                new_end = (line, start[1] + len(text))
+                return AppliedChange(start, end, new_end, deleted, text, full=False)
+        deleted = self._slice(start, end)
         self._splice(start, end, text)
         self.length += len(text) - len(deleted)
         return AppliedChange(start, end, advance(start, text), deleted, text, full=False)

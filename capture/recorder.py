@@ -36,6 +36,7 @@ from edittrace.capture.suggestions import (
     normalise_breaks,
     plan_candidate,
     position_dict,
+    range_dict,
     shown_ms,
 )
 from edittrace.protocol import events as ev
@@ -49,6 +50,7 @@ RECENT_SPANS_MS = 10 * 60 * 1000
 MAX_COMMENT_CHARS = 10_000
 RUBRIC_KEYS = ("correctness", "efficiency", "maintainability", "security")
 SOURCES = ("lsp", "inferred", "bridge")
+_PERSON_SCHEMES = ("file:", "untitled:")
 
 
 @dataclass(frozen=True)
@@ -263,7 +265,7 @@ class Recorder:
                 self._conclude(now_ms, earlier, candidate, "ignored", reason="superseded")
         mirror = document.mirror
         current = version == mirror.version
-        point = mirror.to_point(position)
+        point = mirror.to_point(position_dict(position))
         offer = Offer(suggestion=suggestion, uri=uri, offered_ms=now_ms)
         for index, offered in enumerate(candidates):
             offer.candidates.append(plan_candidate(index, offered, mirror, current=current))
@@ -615,14 +617,19 @@ class Recorder:
             tracked.follow(applied)
         edit = Edit.of(applied)
         for offer in offers:
-            for candidate in offer.open_candidates():
-                verdict = judge(candidate, edit)
-                if verdict is Verdict.COMPLETE:
-                    span = self._new_span(
-                        now_ms, offer, candidate, candidate.insert_at, candidate.cursor
-                    )
-                    self._resolve_accept(now_ms, offer, candidate, span, "inferred", final=False)
-                elif verdict is Verdict.DISAGREE:
+            verdicts = [
+                (candidate, judge(candidate, edit)) for candidate in offer.open_candidates()
+            ]
+            complete = [candidate for candidate, verdict in verdicts if verdict is Verdict.COMPLETE]
+            if complete:
+                # The first candidate whose text went in is accepted; the others of the
+                # offer end as "other_accepted", whatever the edit said about them.
+                chosen = complete[0]
+                span = self._new_span(now_ms, offer, chosen, chosen.insert_at, chosen.cursor)
+                self._resolve_accept(now_ms, offer, chosen, span, "inferred", final=False)
+                continue
+            for candidate, verdict in verdicts:
+                if verdict is Verdict.DISAGREE:
                     self._conclude(
                         now_ms,
                         offer,
@@ -681,6 +688,13 @@ class Recorder:
     # --- inside: suggestions ------------------------------------------------------------
 
     def _leave_other_documents(self, now_ms: int, uri: str) -> None:
+        """The person is working in ``uri``: offers open elsewhere were left.
+
+        Only documents a person edits count (``file:`` and ``untitled:``); an editor also
+        syncs output panels and the like, which change by themselves.
+        """
+        if not self._offers or not (uri in self._documents or uri.startswith(_PERSON_SCHEMES)):
+            return
         for offer in [offer for offer in self._offers.values() if offer.uri != uri]:
             for candidate in offer.open_candidates():
                 self._conclude(now_ms, offer, candidate, "ignored", reason="left_document")
@@ -909,19 +923,16 @@ class Recorder:
         self._now = max(self._now, now_ms)
 
 
-def _plain_change(change: Mapping[str, Any]) -> dict[str, Any]:
-    """A change as plain maps (editors' objects may be read-only or carry extra keys)."""
-    text = str(change.get("text", ""))
-    change_range = change.get("range")
-    if not isinstance(change_range, Mapping):
-        return {"text": text}
-    return {
-        "range": {
-            "start": position_dict(change_range.get("start", {})),
-            "end": position_dict(change_range.get("end", {})),
-        },
-        "text": text,
-    }
+def _plain_change(change: Any) -> dict[str, Any]:
+    """A change as plain maps: editors' objects may be read-only (lsprotocol's change
+    classes, pygls' namedtuples) or carry keys we do not record (``rangeLength``)."""
+    if isinstance(change, Mapping):
+        text, change_range = change.get("text", ""), change.get("range")
+    else:
+        text, change_range = getattr(change, "text", ""), getattr(change, "range", None)
+    if change_range is None:
+        return {"text": str(text)}
+    return {"range": range_dict(change_range), "text": str(text)}
 
 
 def _source(source: str) -> Any:

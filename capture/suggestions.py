@@ -16,6 +16,7 @@ dismissed. So each candidate is followed against every edit of its document:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -28,7 +29,7 @@ from edittrace.capture.documents import (
     common_prefix_length,
 )
 from edittrace.capture.persistence import TrackedSpan
-from edittrace.protocol.events import Candidate, Position, Range
+from edittrace.protocol.events import Candidate, Range
 
 
 class CaptureError(ValueError):
@@ -151,8 +152,9 @@ def plan_candidate(
     ``current`` is False when the offer was computed for an older version of the document:
     its range no longer points where it did, so no inference is attempted for it.
     """
-    start = mirror.to_point(offered.range.get("start", {}))
-    end = mirror.to_point(offered.range.get("end", {}))
+    where = range_dict(offered.range)
+    start = mirror.to_point(where["start"])
+    end = mirror.to_point(where["end"])
     held = normalise_breaks(mirror.slice(start, end))
     text = normalise_breaks(offered.text)
     prefix = common_prefix_length(held, text)
@@ -226,12 +228,26 @@ def candidate_data(index: int, offered: OfferedCandidate) -> dict[str, Any]:
     return Candidate(
         index=index,
         text=offered.text,
-        range=dict(offered.range),
+        range=range_dict(offered.range),
         provider=offered.provider,
         model=offered.model,
         arm=offered.arm,
     ).to_data()
 
 
-def position_dict(position: Position) -> dict[str, int]:
-    return {"line": int(position.get("line", 0)), "character": int(position.get("character", 0))}
+def position_dict(position: Any) -> dict[str, int]:
+    """An LSP position as a plain map, from a map or an object (lsprotocol's ``Position``)."""
+    if isinstance(position, Mapping):
+        line, character = position.get("line", 0), position.get("character", 0)
+    else:
+        line, character = getattr(position, "line", 0), getattr(position, "character", 0)
+    return {"line": int(line), "character": int(character)}
+
+
+def range_dict(value: Any) -> dict[str, dict[str, int]]:
+    """An LSP range as a plain map, from a map or an object (lsprotocol's ``Range``)."""
+    if isinstance(value, Mapping):
+        start, end = value.get("start", {}), value.get("end", {})
+    else:
+        start, end = getattr(value, "start", {}), getattr(value, "end", {})
+    return {"start": position_dict(start), "end": position_dict(end)}

@@ -179,3 +179,11 @@ def test_positions_round_trip(text: str, offset: int) -> None:
         point = mirror.to_point(position)
         assert mirror.to_position(point) == position
         assert mirror.slice((0, 0), point) == text[:offset]
+
+
+def test_emptying_a_line_after_a_lone_cr_joins_the_line_breaks() -> None:
+    mirror = DocumentMirror("a\rb\nc", version=1)
+    mirror.apply(change(1, 0, 1, 1, ""))
+    assert mirror.text() == "a\r\nc"
+    assert mirror.line_count == 2
+    assert mirror.line(1) == "c"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -666,3 +666,31 @@ def test_accepted_spans_newest_first_for_codelens() -> None:
     ]
     session.recorder.tick(2_101 + 10 * 60 * 1000 + 1)
     assert session.recorder.accepted_spans(URI) == []
+
+
+def test_lsprotocol_objects_are_taken_as_well_as_maps() -> None:
+    from lsprotocol import types as lsp
+
+    session = Session("ab")
+    here = lsp.Range(start=lsp.Position(line=0, character=2), end=lsp.Position(line=0, character=2))
+    changes: list[Any] = [
+        lsp.TextDocumentContentChangePartial(range=here, text="c"),
+        lsp.TextDocumentContentChangeWholeDocument(text="xyz"),
+    ]
+    session.recorder.change_document(1_000, URI, 2, changes)
+    session.recorder.offer(
+        1_100,
+        suggestion="s1",
+        uri=URI,
+        version=2,
+        position=cast(Any, lsp.Position(line=0, character=3)),
+        trigger="invoked",
+        latency_ms=3.0,
+        candidates=[OfferedCandidate("!", cast(Any, here), "builtin")],
+        shown_order=[0],
+    )
+    change, offered = session.drain()
+    assert change.data["changes"] == [{"range": span(0, 2, 0, 2), "text": "c"}, {"text": "xyz"}]
+    assert offered.data["position"] == pos(0, 3)
+    assert offered.data["candidates"][0]["range"] == span(0, 2, 0, 2)
+    assert session.recorder.document_text(URI) == "xyz"

@@ -2,7 +2,9 @@
 
 Offsets here are Python string indexes (code points). LSP positions count ``character``
 in the session's position encoding (``utf-16`` by default, ``utf-8`` or ``utf-32``);
-lines end at ``\\n`` (a ``\\r`` before it is not part of the line, as LSP says).
+lines end at ``\\n``. A ``\\r`` before it counts as a character of the line, so a
+position past the end of a CRLF line clamps to just before the ``\\n``; a lone ``\\r``
+does not end a line (editors send ``\\n`` or ``\\r\\n``).
 
 Provenance is one byte per character, kept beside the text in a ``bytearray`` so a
 change costs one slice assignment. What each kind means, and the paste rule, is in
@@ -90,8 +92,6 @@ def offset_at(
         return len(text)
     start = starts[line]
     end = starts[line + 1] - 1 if line + 1 < len(starts) else len(text)
-    if end > start and text[end - 1] == "\r" and end < len(text):
-        end -= 1
     content = text[start:end]
     if encoding == "utf-32" or content.isascii():
         return start + min(character, len(content))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from edittrace.collector.replay import Replay, ReplayMismatch, SessionReplay
+from edittrace.protocol.events import DocChange
 from tests.support.sessions import (
     EXPECTED_APP_TEXT,
     SessionBuilder,
@@ -250,3 +252,69 @@ def test_events_iterate_in_order_with_their_data(tmp_path: Path) -> None:
     assert [r.data["thumbs"] for r in ratings] == ["up"]
     with pytest.raises(KeyError):
         Replay.open(tmp_path / "collector.db").session("nope")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_edits_in_every_encoding_replay_exactly(tmp_path: Path, seed: int) -> None:
+    """Random inserts, deletions and replacements of multi-line, astral-plane text."""
+    rng = random.Random(seed)
+    encoding = ("utf-16", "utf-8", "utf-32")[seed % 3]
+    alphabet = "ab \n\té€😀𝄞\r"
+    b = SessionBuilder(
+        f"random-{seed}",
+        position_encoding=encoding,
+        snapshot_every=rng.choice((3, 10, None)),
+        keep_history=True,
+    )
+    b.open(APP, "".join(rng.choice(alphabet) for _ in range(20)))
+    for _ in range(120):
+        text = b.text(APP)
+        start = rng.randint(0, len(text))
+        end = rng.randint(start, min(len(text), start + 6))
+        inserted = "".join(rng.choice(alphabet) for _ in range(rng.choice((0, 1, 1, 2, 5))))
+        b.replace(APP, start, end, inserted)
+        if rng.random() < 0.1:
+            suggestion = b.offer(APP, ["".join(rng.choice(alphabet) for _ in range(4))])
+            b.show(suggestion)
+            if rng.random() < 0.5:
+                b.accept(suggestion)
+            else:
+                b.reject(suggestion)
+    b.snapshot(APP)
+    session = stored(tmp_path, b).session(f"random-{seed}")
+    assert session.verify() == []
+    assert b.history is not None
+    for seq in range(2, b.last_seq + 1, 7):
+        for provenance in (True, False):
+            state = session.state_at(seq=seq, provenance=provenance)
+            assert state.text(APP) == b.history[seq - 1][APP], (seq, provenance)
+
+
+def test_one_change_event_may_carry_several_changes_applied_in_order(tmp_path: Path) -> None:
+    b = SessionBuilder("multi")
+    b.open(APP, "😀ab\ncd")
+    # Positions in UTF-16: the emoji is two units. Second change sees the first's result.
+    b.emit(
+        DocChange(
+            uri=APP,
+            version=2,
+            changes=[
+                {
+                    "range": {
+                        "start": {"line": 0, "character": 2},
+                        "end": {"line": 0, "character": 3},
+                    },
+                    "text": "X",
+                },
+                {
+                    "range": {
+                        "start": {"line": 1, "character": 0},
+                        "end": {"line": 1, "character": 1},
+                    },
+                    "text": "YY\n",
+                },
+            ],
+        )
+    )
+    session = stored(tmp_path, b).session("multi")
+    assert session.state_at(seq=b.last_seq).text(APP) == "😀Xb\nYY\nd"

@@ -17,15 +17,19 @@ released stream computes. Pure: no I/O; the outbox persists ``SessionState``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from edittrace.capture.secrets import find_secrets, merge_spans
+from edittrace.capture.documents import units_to_index
+from edittrace.capture.secrets import Finding, find_secrets, merge_spans
 from edittrace.protocol.frames import Event
 
+_EOL = re.compile(r"\r\n|\r|\n")
 _MASK_BY_UTF8_LENGTH = {1: "*", 2: "\u00b7", 3: "\u2022", 4: "\U0001f512"}
 """Stand-ins with the same UTF-8 length, hence also the same UTF-16 and UTF-32 length."""
 
@@ -120,35 +124,31 @@ def sha256_text(text: str) -> str:
 
 
 def offset_of(text: str, position: Mapping[str, Any], encoding: str) -> int:
-    """The index in ``text`` of an LSP position counted in ``encoding`` (clamped like LSP)."""
+    """The index in ``text`` of an LSP position counted in ``encoding``, clamped as LSP says.
+
+    Lines end at LF, CRLF or CR, and a position inside a character rounds down, exactly
+    as ``edittrace.capture.documents`` (which produced the text) reads them.
+    """
     line = max(0, int(position.get("line", 0)))
-    character = max(0, int(position.get("character", 0)))
+    units = max(0, int(position.get("character", 0)))
     start = 0
+    if "\r" not in text:  # the common case: a plain find per line is several times faster
+        for _ in range(line):
+            newline = text.find("\n", start)
+            if newline < 0:
+                return len(text)
+            start = newline + 1
+        end = text.find("\n", start)
+        end = end if end >= 0 else len(text)
+        return start + units_to_index(text[start:end], units, encoding)
     for _ in range(line):
-        newline = text.find("\n", start)
-        if newline < 0:
+        found = _EOL.search(text, start)
+        if found is None:
             return len(text)
-        start = newline + 1
-    end = text.find("\n", start)
-    if end < 0:
-        end = len(text)
-    if end > start and text[end - 1] == "\r":
-        end -= 1
-    line_text = text[start:end]
-    if encoding == "utf-32" or line_text.isascii():
-        return start + min(character, len(line_text))
-    units = 0
-    for index, char in enumerate(line_text):
-        if units >= character:
-            return start + index
-        units += _units(char, encoding)
-    return end
-
-
-def _units(char: str, encoding: str) -> int:
-    if encoding == "utf-8":
-        return len(char.encode("utf-8", "surrogatepass"))
-    return 2 if ord(char) > 0xFFFF else 1
+        start = found.end()
+    found = _EOL.search(text, start)
+    end = found.start() if found is not None else len(text)
+    return start + units_to_index(text[start:end], units, encoding)
 
 
 def apply_change(text: str, change: Mapping[str, Any], encoding: str) -> tuple[str, int, int]:
@@ -209,10 +209,7 @@ class _Pass:
             if mirror is None:
                 continue
             base = len(self.released_masked)
-            self.released_masked.extend(
-                0 if raw == masked else 1
-                for raw, masked in zip(mirror.raw, mirror.masked, strict=True)
-            )
+            self.released_masked.extend(_masked_positions(mirror))
             self.docs[uri] = _Doc(mirror.raw, array("q", range(base, base + len(mirror.raw))))
         self.first_new = len(self.released_masked)
 
@@ -235,13 +232,27 @@ class _Pass:
     def scan(self, doc: _Doc, low: int, high: int) -> None:
         """Detect secrets in ``doc.raw[low:high]``; taint the new characters inside them."""
         window = doc.raw[low:high]
-        for finding in find_secrets(window):
+        for finding in _findings(window):
             if finding.end - finding.start >= MIN_KNOWN_SECRET:
                 self.found.add(window[finding.start : finding.end])
-            for index in range(low + finding.start, low + finding.end):
-                identity = doc.ids[index]
-                if identity >= self.first_new:
-                    self.tainted[identity - self.first_new] = 1
+            self.taint(doc.ids[low + finding.start : low + finding.end])
+
+    def taint(self, ids: array[int]) -> None:
+        """Mark these identities as secret; runs of consecutive identities cost one slice."""
+        if not ids:
+            return
+        lowest, highest = min(ids), max(ids)
+        if highest < self.first_new:
+            return  # released long ago: what the collector has cannot change
+        if highest - lowest + 1 == len(ids):  # unique, so exactly the range lowest..highest
+            begin = max(lowest, self.first_new) - self.first_new
+            self.tainted[begin : highest - self.first_new + 1] = b"\x01" * (
+                highest - self.first_new + 1 - begin
+            )
+            return
+        half = len(ids) // 2
+        self.taint(ids[:half])
+        self.taint(ids[half:])
 
     def scan_around(self, doc: _Doc, start: int, end: int) -> None:
         raw = doc.raw
@@ -251,13 +262,27 @@ class _Pass:
         high = min(len(raw), end + WINDOW_CHARS)
         newline = raw.find("\n", end, high)
         high = newline if newline >= 0 else high
-        header = raw.rfind("PRIVATE KEY", max(0, start - PEM_REACH_CHARS), end)
-        if header >= 0:
+        header = _open_private_key_header(raw, start, end)
+        if header >= 0:  # inside a private key block: scan it whole
             low = min(low, raw.rfind("\n", 0, header) + 1)
-            footer = raw.find("-----END", end, end + PEM_REACH_CHARS)
-            high = max(high, footer + 64 if footer >= 0 else min(len(raw), end + PEM_REACH_CHARS))
-            high = min(high, len(raw))
+            footer = raw.find("-----END", header + 10, end + PEM_REACH_CHARS)
+            reach = footer + 80 if footer >= 0 else end + PEM_REACH_CHARS
+            high = min(len(raw), max(high, reach))
         self.scan(doc, low, high)
+
+
+def _open_private_key_header(raw: str, start: int, end: int) -> int:
+    """Where the private key header of the block holding ``start..end`` starts, or -1."""
+    floor = max(0, start - PEM_REACH_CHARS)
+    header = raw.rfind("-----BEGIN", floor, end)
+    while header >= 0:
+        line_end = raw.find("\n", header)
+        if "PRIVATE KEY" in raw[header : line_end if line_end >= 0 else len(raw)]:
+            footer = raw.find("-----END", header + 10)
+            # still open, or closed by the very text this edit touched
+            return header if footer < 0 or footer + 80 >= start else -1
+        header = raw.rfind("-----BEGIN", floor, header)
+    return -1
 
 
 def release_session(
@@ -277,35 +302,68 @@ def release_session(
                 work.encoding = encoding
     work.load_all({str(e.data.get("uri")) for e in pending if e.type.startswith("doc.")})
 
+    # Every edit is followed by a scan of the text around it, so the last scan of each
+    # region is its newest known state; open and close scan the whole document.
     renders: list[Any] = []  # per due event: what to render once every taint is known
-    boundary: dict[str, _Doc | None] = {}
-    boundary_encoding = state.encoding
+    boundary: dict[str, str | None] = {}  # raw text of each touched document after ``due``
     for index, event in enumerate(pending):
         renders.append(_replay(work, event))
         if index == due - 1:
-            boundary = {
-                uri: (_Doc(doc.raw, array("q", doc.ids)) if doc is not None else None)
-                for uri, doc in _touched(work, pending[:due]).items()
-            }
-            boundary_encoding = work.encoding
-    for doc in work.docs.values():
-        work.scan(doc, 0, len(doc.raw))  # the newest known text
+            uris = {str(e.data.get("uri")) for e in pending[:due] if e.type.startswith("doc.")}
+            boundary = {uri: d.raw if (d := work.docs.get(uri)) else None for uri in uris}
 
     known = frozenset(state.known_secrets | work.found)
     released = [_render(work, event, renders[i], known) for i, event in enumerate(pending[:due])]
+    # The masked mirror is the old one with the released (masked) events applied: exactly
+    # what a replayer of the released stream computes.
+    masked = {uri: mirror.masked for uri, mirror in state.mirrors.items()}
+    for event in released:
+        _apply_released(masked, event, work.encoding)
     mirrors = dict(state.mirrors)
-    for uri, last in boundary.items():
-        if last is None:
+    for uri, raw in boundary.items():
+        if raw is None or uri not in masked:
             mirrors.pop(uri, None)
-        else:
-            mirrors[uri] = Mirror(last.raw, work.render(last.raw, last.ids))
-    new_state = SessionState(encoding=boundary_encoding, mirrors=mirrors, known_secrets=set(known))
+        elif len(masked[uri]) == len(raw):
+            mirrors[uri] = Mirror(raw, masked[uri])
+        else:  # cannot happen while masking keeps lengths; never trust a mirror out of step
+            mirrors.pop(uri, None)
+    new_state = SessionState(encoding=work.encoding, mirrors=mirrors, known_secrets=set(known))
     return released, new_state
 
 
-def _touched(work: _Pass, events: Sequence[Event]) -> dict[str, _Doc | None]:
-    uris = {str(e.data.get("uri")) for e in events if e.type.startswith("doc.")}
-    return {uri: work.docs.get(uri) for uri in uris}
+def _apply_released(masked: dict[str, str], event: Event, encoding: str) -> None:
+    uri = str(event.data.get("uri"))
+    text = event.data.get("text")
+    if event.type in {"doc.open", "doc.snapshot"} and isinstance(text, str):
+        masked[uri] = text
+    elif event.type == "doc.close":
+        masked.pop(uri, None)
+    elif event.type == "doc.change" and uri in masked:
+        changes = event.data.get("changes")
+        for change in changes if isinstance(changes, list) else []:
+            if isinstance(change, Mapping) and isinstance(change.get("text", ""), str):
+                masked[uri] = apply_change(masked[uri], change, encoding)[0]
+
+
+_MASK_RUN = re.compile("[" + "".join(_MASK_BY_UTF8_LENGTH.values()) + "]+")
+
+
+def _masked_positions(mirror: Mirror) -> bytearray:
+    """1 where the collector's copy holds a stand-in for the raw character, else 0."""
+    flags = bytearray(len(mirror.raw))
+    if mirror.raw != mirror.masked:
+        for run in _MASK_RUN.finditer(mirror.masked):
+            for index in range(run.start(), run.end()):
+                if mirror.raw[index] != mirror.masked[index]:
+                    flags[index] = 1
+    return flags
+
+
+@functools.lru_cache(maxsize=8192)
+def _findings(window: str) -> tuple[Finding, ...]:
+    """Detection over a window of text; a held event is replayed at every release until it
+    is due, over the same window each time, so this is mostly a cache hit."""
+    return tuple(find_secrets(window))
 
 
 def _replay(work: _Pass, event: Event) -> Any:

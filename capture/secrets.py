@@ -76,12 +76,17 @@ _SECRET_NAME = (
 # ``NAME <sep> "value"`` in code, JSON, YAML, TOML, .env, INI, shell, Go (:=), PHP/Ruby (=>).
 _QUOTED_ASSIGNMENT = re.compile(
     r"(?i)(?P<name>" + _SECRET_NAME + r")[\"'`]?\]?\s*(?::=|=>|\?=|\+=|==|=|:)\s*"
-    r"(?:[a-z]?\()?\s*"  # a wrapper call such as SecretStr( or b( is skipped
+    r"(?:(?:SecretStr|SecretString|Secret|String|str|b)\()?\s*"  # a wrapper such as SecretStr(
     r"(?P<q>\"|'|`)(?P<value>[^\"'`\r\n]{3,})(?P=q)"
 )
+# ``setProperty("password", "value")``, ``headers.put("X-Api-Key", "value")``, tuples.
+_PAIR_ARGUMENT = re.compile(
+    r"(?i)[\"'](?P<name>" + _SECRET_NAME + r")[\"']\s*,\s*"
+    r"(?P<q>\"|')(?P<value>[^\"'\r\n]{3,})(?P=q)"
+)
 _BARE_ASSIGNMENT = re.compile(
-    r"(?i)(?P<name>" + _SECRET_NAME + r")\s*(?P<sep>:=|=|:)[ \t]*"
-    r"(?P<value>[^\s\"'`,;(){}\[\]<>#]{4,})(?P<after>[^\r\n]?)"
+    r"(?i)(?P<name>" + _SECRET_NAME + r")\s*(?P<sep>:=|=(?!=)|:(?!:))[ \t]*"
+    r"(?P<value>[^\s\"'`,;(){}\[\]<>:][^\s\"'`,;(){}\[\]<>]{3,})(?P<after>[^\r\n]?)"
 )
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Z][A-Z0-9_]*\s*=", re.MULTILINE)
 
@@ -155,9 +160,10 @@ def find_secrets(text: str) -> list[Finding]:
     findings.extend(_private_keys(text))
     for match in _CONNECTION_STRING.finditer(text):
         findings.append(Finding(match.start("value"), match.end("value"), "connection_string"))
-    for match in _QUOTED_ASSIGNMENT.finditer(text):
-        if not _placeholder(match.group("value")):
-            findings.append(Finding(match.start("value"), match.end("value"), "assignment"))
+    for pattern in (_QUOTED_ASSIGNMENT, _PAIR_ARGUMENT):
+        for match in pattern.finditer(text):
+            if not _placeholder(match.group("value")):
+                findings.append(Finding(match.start("value"), match.end("value"), "assignment"))
     env_lines = {m.start() for m in _ENV_LINE.finditer(text)}
     for match in _BARE_ASSIGNMENT.finditer(text):
         if _bare_value_is_secret(text, match, env_lines):
@@ -190,6 +196,8 @@ def _placeholder(value: str) -> bool:
         return True
     if stripped.startswith(("${", "{{", "%(", "<", "$")) and stripped.endswith(("}", ")", ">")):
         return True
+    if any(mark in stripped for mark in ("${", "{{", "#{")):
+        return True  # a template such as `Bearer ${token}`: the secret is elsewhere
     return stripped.lower() in _CODE_WORDS
 
 

@@ -120,9 +120,13 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return int(row[0] or 0)
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# One encoder for every event: ``json.dumps`` with options builds a new one per call.
+
+
 def canonical_json(data: Mapping[str, Any]) -> str:
     """The one JSON spelling of ``data``: sorted keys, no spaces, UTF-8 kept as is."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(data)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
+import subprocess
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -304,3 +306,40 @@ async def test_rate_limited_batch_is_refused_with_retry_after(tmp_path: Path) ->
         await ws.close()
     finally:
         slow.kill()
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, made as docs/collector.md says."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+async def test_tls_serves_wss_with_the_given_certificate(
+    tmp_path: Path, certificate: tuple[Path, Path]
+) -> None:
+    cert, key = certificate
+    secure = RunningCollector(
+        tmp_path / "c.sqlite", ["--certfile", str(cert), "--keyfile", str(key)]
+    )
+    secure.start()
+    try:
+        assert secure.url.startswith("wss://")
+        session = new_session()
+        trust = ssl.create_default_context(cafile=str(cert))
+        async with connect(
+            secure.url, additional_headers=bearer(secure.token("ann")), ssl=trust
+        ) as ws:
+            await ws.send(encode_frame(Hello((session,), "t", "1")))
+            assert await receive(ws) == Welcome(acked={session: 0})
+            assert await send_batch(ws, session, saves(1, 2)) == Ack(session=session, acked=2)
+        with pytest.raises(ssl.SSLError):  # a client that does not trust the certificate
+            await connect(secure.url, additional_headers=bearer("x"), open_timeout=20)
+    finally:
+        secure.kill()

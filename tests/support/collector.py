@@ -42,17 +42,17 @@ class RunningCollector:
         self.db_path = db_path
         self.extra_args = list(extra_args)
         self.port = 0
+        self.scheme = "ws"
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
-        self._lines: queue.Queue[str | None] = queue.Queue()
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/v1/stream"
+        return f"{self.scheme}://127.0.0.1:{self.port}/v1/stream"
 
     @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.scheme == 'wss' else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -65,7 +65,7 @@ class RunningCollector:
             *EDITTRACE, "collector", "serve", "--db", str(self.db_path),
             "--host", "127.0.0.1", "--port", str(self.port), *self.extra_args,
         ]  # fmt: skip
-        self._lines = queue.Queue()
+        lines: queue.Queue[str | None] = queue.Queue()  # this process's lines only
         self.process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
@@ -74,10 +74,11 @@ class RunningCollector:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self.process.stdout is not None
-        threading.Thread(target=self._pump, args=(self.process.stdout,), daemon=True).start()
+        pump = threading.Thread(target=self._pump, args=(self.process.stdout, lines), daemon=True)
+        pump.start()
         while True:
             try:
-                line = self._lines.get(timeout=START_TIMEOUT_S)
+                line = lines.get(timeout=START_TIMEOUT_S)
             except queue.Empty:
                 self.kill()
                 raise RuntimeError("collector did not start:\n" + "".join(self.output)) from None
@@ -85,15 +86,16 @@ class RunningCollector:
                 raise RuntimeError("collector exited at start:\n" + "".join(self.output))
             if line.startswith("edittrace collector listening on "):
                 url = line.split()[-1]
+                self.scheme = url.split(":", 1)[0]
                 self.port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
                 return
 
-    def _pump(self, stream: IO[str]) -> None:
+    def _pump(self, stream: IO[str], lines: queue.Queue[str | None]) -> None:
         # Read the collector's output for as long as it runs, so its pipe never fills up.
         for line in stream:
             self.output.append(line)
-            self._lines.put(line)
-        self._lines.put(None)
+            lines.put(line)
+        lines.put(None)
 
     def kill(self) -> None:
         """SIGKILL: no clean shutdown, as in a crash."""

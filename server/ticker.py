@@ -15,8 +15,9 @@ from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
-COALESCE_MS = 100
-"""Events reach the outbox this soon after the fact that made them (well within a second)."""
+COALESCE_MS = 300
+"""Events reach the outbox this soon after the fact that made them (well within a second).
+Each hand-over costs the outbox thread a transaction, so typing is handed over in bursts."""
 
 
 def now_ms() -> int:

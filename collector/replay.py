@@ -10,11 +10,11 @@ Seeking. A ``state_at`` never replays the whole session. Text-only seeks
 (``provenance=False``) start each document from its latest ``doc.snapshot`` (or
 ``doc.open``) at or before the target and apply only that document's changes, found
 through a small index of (seq, type, uri) built on first use. Provenance cannot be read
-from a snapshot, so the first seek that asks for it replays the session once, checking
-every snapshot's sha256 on the way, and keeps checkpoints of the whole replay state at
-snapshots (and at least every ``CHECKPOINT_EVERY`` events); later seeks start from the
-nearest checkpoint. docs/replay.md discusses the trade-off and bench/replay_seek.py
-measures it.
+from a snapshot, so it comes from one pass from the start, checking every snapshot's
+sha256 on the way and keeping checkpoints of the whole replay state at snapshots (and at
+least every ``CHECKPOINT_EVERY`` events); the pass goes only as far as seeks have asked,
+and each seek starts from the nearest checkpoint. docs/replay.md discusses the trade-off
+and bench/replay_seek.py measures it.
 """
 
 from __future__ import annotations
@@ -319,7 +319,10 @@ class SessionReplay:
         self.id = session_id
         self.encoding = encoding
         self._index: _Index | None = None
-        self._checkpoints: list[Player] | None = None
+        self._frontier: Player | None = None
+        """The provenance pass, as far as it has gone (seeks extend it on demand)."""
+        self._pass_error: ReplayMismatch | None = None
+        self._checkpoints: list[Player] = []
         self._checkpoint_seqs: list[int] = []
         self._edits: list[Edit] = []
 
@@ -383,41 +386,52 @@ class SessionReplay:
 
     def edits(self) -> list[Edit]:
         """Every ``doc.change`` with what it inserted and deleted, for timelines."""
-        self._build_checkpoints()
+        self._advance_pass(None)
         return self._edits
 
     def _player_with_provenance(self, target: int) -> Player:
-        self._build_checkpoints()
-        assert self._checkpoints is not None
+        self._advance_pass(target)
         position = bisect.bisect_right(self._checkpoint_seqs, target) - 1
         player = self._checkpoints[position].copy()
         for event in self.events(player.seq + 1, target):
             player.apply(event.seq, event.type, event.ts, event.data)
         return player
 
-    def _build_checkpoints(self) -> None:
-        """The one full pass: provenance checkpoints, edits for the timeline, snapshot checks."""
-        if self._checkpoints is not None:
+    def _advance_pass(self, target: int | None) -> None:
+        """Carry the provenance pass on to ``target`` (None: the end), checkpointing as it goes.
+
+        The pass checks every snapshot it passes. A mismatch stops it for good: every later
+        seek at or beyond that seq raises the same ``ReplayMismatch``.
+        """
+        if self._frontier is None:
+            self._frontier = Player(session=self.id, encoding=self.encoding)
+            self._checkpoints = [self._frontier.copy()]
+            self._checkpoint_seqs = [0]
+        if self._pass_error is not None:
+            if target is None or target >= self._pass_error.seq:
+                raise self._pass_error
             return
-        player = Player(session=self.id, encoding=self.encoding)
-        checkpoints = [player.copy()]
-        edits: list[Edit] = []
-        for event in self.events():
-            player.apply(event.seq, event.type, event.ts, event.data)
-            if event.type == "doc.change" and player.last_edit is not None:
-                inserted, deleted, kind = player.last_edit
-                label = kind.label if kind is not None else "deleted"
-                edits.append(
-                    Edit(event.seq, event.ts, str(event.data["uri"]), inserted, deleted, label)
-                )
-            since = event.seq - checkpoints[-1].seq
-            if since >= CHECKPOINT_EVERY or (
-                event.type == "doc.snapshot" and since >= _MIN_SNAPSHOT_GAP
-            ):
-                checkpoints.append(player.copy())
-        self._checkpoints = checkpoints
-        self._checkpoint_seqs = [checkpoint.seq for checkpoint in checkpoints]
-        self._edits = edits
+        player = self._frontier
+        if target is not None and player.seq >= target:
+            return
+        try:
+            for event in self.events(player.seq + 1, target):
+                player.apply(event.seq, event.type, event.ts, event.data)
+                if event.type == "doc.change" and player.last_edit is not None:
+                    inserted, deleted, kind = player.last_edit
+                    label = kind.label if kind is not None else "deleted"
+                    self._edits.append(
+                        Edit(event.seq, event.ts, str(event.data["uri"]), inserted, deleted, label)
+                    )
+                since = event.seq - self._checkpoint_seqs[-1]
+                if since >= CHECKPOINT_EVERY or (
+                    event.type == "doc.snapshot" and since >= _MIN_SNAPSHOT_GAP
+                ):
+                    self._checkpoints.append(player.copy())
+                    self._checkpoint_seqs.append(player.seq)
+        except ReplayMismatch as mismatch:
+            self._pass_error = mismatch
+            raise
 
     def _player_text(self, target: int) -> Player:
         """Text only: each document from its latest snapshot or open, then its changes."""

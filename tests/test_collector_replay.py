@@ -177,6 +177,15 @@ def test_a_snapshot_that_disagrees_with_the_replay_is_reported_where_it_happened
     assert mismatch.actual == sha256_text("abcdef")
     assert "forged" in str(mismatch) and str(forged_seq) in str(mismatch)
     assert [m.seq for m in session.verify()] == [forged_seq]
+    # Before the forged snapshot all is well; at or after it, it is reported every time.
+    assert session.state_at(seq=forged_seq - 1).text(APP) == "abcdef"
+    for _ in range(2):
+        with pytest.raises(ReplayMismatch):
+            session.state_at(seq=forged_seq)
+    fresh = Replay.open(tmp_path / "collector.db").session("forged")
+    assert fresh.state_at(seq=forged_seq - 1).text(APP) == "abcdef"
+    with pytest.raises(ReplayMismatch):
+        fresh.edits()
 
 
 def test_a_snapshot_whose_hash_is_wrong_is_reported_even_on_a_text_only_seek(

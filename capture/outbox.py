@@ -82,6 +82,7 @@ class Outbox:
                 if statement.strip():
                     self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._queued: int = self._db.execute("SELECT count(*) FROM events").fetchone()[0]
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -91,11 +92,12 @@ class Outbox:
         if not events:
             return
         with self._transaction():
-            self._db.executemany(
+            cursor = self._db.executemany(
                 "INSERT OR IGNORE INTO events (session, seq, type, ts, data) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [(session, e.seq, e.type, e.ts, _dumps(dict(e.data))) for e in events],
             )
+        self._queued += max(0, cursor.rowcount)
 
     def release(self, now_ms: int) -> int:
         """Mask and make sendable every event older than the hold-back; returns how many."""
@@ -104,7 +106,9 @@ class Outbox:
         sessions = [
             row[0]
             for row in self._db.execute(
-                "SELECT DISTINCT session FROM events WHERE released = 0 ORDER BY session"
+                "SELECT DISTINCT session FROM events WHERE released = 0 AND ts <= ? "
+                "ORDER BY session",
+                (cutoff,),
             )
         ]
         for session in sessions:
@@ -185,15 +189,15 @@ class Outbox:
     def acknowledge(self, session: str, acked_seq: int) -> None:
         """Delete what the collector has stored: released events up to ``acked_seq``."""
         with self._transaction():
-            self._db.execute(
+            cursor = self._db.execute(
                 "DELETE FROM events WHERE session = ? AND seq <= ? AND released = 1",
                 (session, acked_seq),
             )
+        self._queued -= max(0, cursor.rowcount)
 
     def queued(self) -> int:
-        """Events not yet acknowledged, held back or sendable."""
-        count: int = self._db.execute("SELECT count(*) FROM events").fetchone()[0]
-        return count
+        """Events not yet acknowledged, held back or sendable (counted once, then kept)."""
+        return self._queued
 
     def held(self) -> int:
         """Events still waiting out the hold-back window."""

@@ -47,6 +47,8 @@ UNAUTHORIZED_RETRY_S = (30.0, 90.0)
 """A refused token is retried this slowly (uniformly in the range): it must change first."""
 RELEASE_POLL_S = 5.0
 """Release also runs this often, so a clock step never strands held events."""
+RELEASE_INTERVAL_S = 1.0
+"""At most one release per second (less with a hold-back under 10 s)."""
 
 
 @dataclass(frozen=True)
@@ -212,19 +214,19 @@ class Delivery:
     # --- release ----------------------------------------------------------------------------
 
     async def _release_loop(self) -> None:
+        # Releases are batched (at most one per interval): each one replays the held window.
+        interval_s = min(RELEASE_INTERVAL_S, self.hold_back_ms / 10_000)
         while True:
             self._appended.clear()
             released, next_due = await self._call(self._release)
             if released:
                 self._released.set()
-            now = _now_ms()
-            timeout = RELEASE_POLL_S if next_due is None else (next_due - now) / 1000
-            timeout = min(max(timeout, 0.0), RELEASE_POLL_S)
-            if next_due is not None and timeout <= 0:
-                await asyncio.sleep(0.05)  # due already (clock skew): do not spin
+            if next_due is None:  # nothing held: sleep until something is appended
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._appended.wait(), RELEASE_POLL_S)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._appended.wait(), timeout)
+            wait_s = (next_due - _now_ms()) / 1000
+            await asyncio.sleep(min(max(wait_s, interval_s), RELEASE_POLL_S))
 
     def _release(self) -> tuple[int, int | None]:
         assert self._outbox is not None

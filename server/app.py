@@ -98,8 +98,13 @@ class EditTraceServer(LanguageServer):
                 self._dropped_warned = True
                 logger.error("no outbox: %d events cannot be kept", len(dropped))
         # else: the outbox is still opening; events wait in the recorder.
-        self.status.update(recording=recorder.recording)
+        self.status.update(recording=self.recording)
         return recorder.next_deadline()
+
+    @property
+    def recording(self) -> bool:
+        """What ``edittrace/status`` says: recording and able to keep what it records."""
+        return self.recorder is not None and self.recorder.recording and not self._delivery_failed
 
     def _on_delivery_status(self, status: DeliveryStatus) -> None:
         # Delivery may call from its outbox thread: hop onto the event loop.
@@ -237,17 +242,14 @@ class EditTraceServer(LanguageServer):
         except Exception as error:
             logger.exception("outbox could not start")
             self._delivery_failed = True
-            self.show(
-                f"edittrace: cannot open the outbox at {outbox.path} ({error}); "
-                "nothing is being recorded",
-                types.MessageType.Error,
-            )
+            message = f"cannot open the outbox at {outbox.path} ({error}); nothing is recorded"
+            self.show(f"edittrace: {message}", types.MessageType.Error)
+            self.status.update(recording=False, lastError=message)
             return
         self.delivery = delivery
         delivery.configure(self.settings.collector.url, self.settings.collector.token)
         self.ticker.poke()
-        if self.recorder is not None:
-            self.status.update(recording=self.recorder.recording)
+        self.status.update(recording=self.recording)
 
     async def close(self, reason: str) -> None:
         """End the session and flush everything to the outbox; safe to call twice."""
@@ -567,14 +569,14 @@ def create_server() -> EditTraceServer:
         if server.recorder is not None:
             server.recorder.pause(now_ms())
             server.ticker.poke()
-            server.status.update(recording=server.recorder.recording)
+            server.status.update(recording=server.recording)
 
     @server.command(COMMAND_RESUME)
     def resume(ls: EditTraceServer, *args: object) -> None:
         if server.recorder is not None:
             server.recorder.resume(now_ms())
             server.ticker.poke()
-            server.status.update(recording=server.recorder.recording)
+            server.status.update(recording=server.recording)
 
     @server.command(COMMAND_CHOOSE)
     def choose(ls: EditTraceServer, *args: object) -> None:

@@ -339,3 +339,20 @@ async def test_blind_comparison_hides_the_arms(
         "decision_ms": 1500,
         "source": "bridge",
     }
+
+
+async def test_an_outbox_that_cannot_open_is_reported(workspace: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the outbox's directory should be")
+    editor = await Editor.start(workspace, {"outbox": {"path": str(blocker / "outbox.sqlite3")}})
+    await eventually(
+        lambda: any("cannot open the outbox" in m for m in editor.messages()),
+        what="an error about the outbox",
+    )
+    await editor.wait_status(recording=False)
+    assert "outbox" in editor.status["lastError"]
+    # Suggestions are still served.
+    editor.open(workspace / "events.py")
+    editor.type("from __future__ ")
+    assert (await editor.complete())[0].insert_text == "import annotations"
+    await editor.stop()

@@ -21,7 +21,7 @@ import functools
 import hashlib
 import re
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -90,16 +90,14 @@ def mask_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
-def mask_content(text: str, known_secrets: Sequence[str] | frozenset[str] = ()) -> str:
+def mask_content(text: str, known_secrets: Collection[str] = ()) -> str:
     """Mask what detection finds in ``text`` alone, plus any known secret or fragment of one."""
     spans = [(f.start, f.end) for f in find_secrets(text)]
     spans.extend(_known_secret_spans(text, known_secrets))
     return mask_spans(text, spans)
 
 
-def _known_secret_spans(
-    text: str, known_secrets: Sequence[str] | frozenset[str]
-) -> list[tuple[int, int]]:
+def _known_secret_spans(text: str, known_secrets: Collection[str]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     fragments: set[str] = set()
     for secret in known_secrets:

@@ -205,12 +205,14 @@ def _bare_value_is_secret(text: str, match: re.Match[str], env_lines: set[int]) 
     """An unquoted value is a literal in .env/YAML/INI, but an expression in code."""
     value = match.group("value")
     after = match.group("after")
+    if value.isdigit() and len(value) < 16:
+        return False  # a number: a timeout, a port, a size
     line_start = text.rfind("\n", 0, match.start()) + 1
     if line_start in env_lines and match.group("sep") == "=":
         return not value.startswith("$")  # KEY=value in .env or shell: always a literal
     if after in {"(", "[", "."} or value.lower() in _CODE_WORDS or value.startswith("$"):
         return False
-    if value.endswith((")", ",")) or value.isdigit():
+    if value.endswith((")", ",")):
         return False
     # ``token = self.token`` or ``password: str`` is code; ``password: hunter2`` is not.
     if _IDENTIFIER_PATH.match(value) and ("." in value or not any(c.isdigit() for c in value)):

@@ -116,3 +116,8 @@ def test_reading_the_workspace_respects_the_byte_bound(tmp_path: Path) -> None:
         )
     )
     assert len(texts) == 3
+
+
+def test_a_word_defined_only_in_the_open_document_is_completed(model: NgramModel) -> None:
+    before = ["def spline_reticulator(points):", "    return points", "", "x = 1"]
+    assert model.complete(before, "result = spline_r", "").startswith("eticulator")

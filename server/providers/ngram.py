@@ -188,6 +188,8 @@ class NgramModel:
         out: list[str] = []
         for step in range(_MAX_TOKENS):
             token = self._next(history, partial if step == 0 else "", spaced and step == 0)
+            if token is None and step == 0 and partial:
+                token = _word_in_document(before, partial, spaced) or self._word(partial, spaced)
             if token is None or token == _NEWLINE:
                 break
             if step == 0 and partial:
@@ -209,8 +211,6 @@ class NgramModel:
                     order > 1 or count > 1 or partial
                 ):
                     return token
-        if partial:
-            return self._word(partial, spaced)
         return None
 
     def _word(self, partial: str, spaced: bool) -> str | None:
@@ -222,6 +222,25 @@ class NgramModel:
             self.words[start : min(end, start + 512)], key=lambda w: (-self.word_counts[w], w)
         )
         return (" " if spaced else "") + best
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_DOCUMENT_WORD_LINES = 400
+"""Lines above the cursor searched for a word to complete (the nearest are the likeliest)."""
+
+
+def _word_in_document(before: Sequence[str], partial: str, spaced: bool) -> str | None:
+    """The most frequent word of the lines just above that starts with ``partial``."""
+    counts: dict[str, int] = {}
+    for line in before[-_DOCUMENT_WORD_LINES:]:
+        if partial in line:
+            for word in _IDENTIFIER.findall(line):
+                if len(word) > len(partial) and word.startswith(partial):
+                    counts[word] = counts.get(word, 0) + 1
+    if not counts:
+        return None
+    best = min(counts, key=lambda word: (-counts[word], word))
+    return (" " if spaced else "") + best
 
 
 def _starts_word(token: str, partial: str) -> bool:

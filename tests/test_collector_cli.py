@@ -51,11 +51,15 @@ def test_token_create_prints_the_token_alone_and_list_never_shows_it(tmp_path: P
         (["token", "create"], 2, "Missing argument"),
         (["serve", "--port", "99999"], 2, "99999"),
         (["serve", "--certfile", "/nonexistent.pem"], 2, "does not exist"),
+        (["serve", "--db", "{tmp}"], 2, "is a directory"),
+        (["token", "list", "--db", "{tmp}/garbage.sqlite"], 1, "cannot open the database"),
     ],
 )
 def test_bad_input_is_a_clear_message_not_a_traceback(
     tmp_path: Path, args: list[str], code: int, says: str
 ) -> None:
+    (tmp_path / "garbage.sqlite").write_bytes(b"not a database, not at all " * 100)
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
     if "--db" not in args:
         args = [*args, "--db", str(tmp_path / "c.sqlite")]
     if args[:2] == ["token", "revoke"]:

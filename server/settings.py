@@ -222,11 +222,9 @@ def _checkpoints(value: Any) -> tuple[int, ...]:
     return tuple(sorted(set(value)))
 
 
-def _path(value: Any) -> Path:
+def _path(value: Any) -> Path | None:
     text = _string(value).strip()
-    if not text:
-        raise ValueError("expected a file path, got an empty string")
-    return Path(os.path.expanduser(text))
+    return Path(os.path.expanduser(text)) if text else None
 
 
 def _openai(reader: _Reader, prefix: str, base: OpenAISettings) -> OpenAISettings:
@@ -363,7 +361,7 @@ def _parse(raw: Any, env: Mapping[str, str]) -> tuple[Settings, _Reader]:
             ),
         ),
         outbox=OutboxSettings(
-            path=reader.get("outbox.path", default_outbox_path(), _path),
+            path=reader.get("outbox.path", None, _path) or default_outbox_path(),
             hold_back_s=reader.get("outbox.holdBackSeconds", 10.0, _number(0.0, 3_600.0)),
         ),
         ratings=RatingsSettings(code_lens=reader.get("ratings.codeLens", True, _boolean)),

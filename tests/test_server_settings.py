@@ -57,6 +57,15 @@ def test_nested_keys_wrapped_or_bare(wrap: bool) -> None:
     assert settings.outbox.hold_back_s == 1.0
 
 
+def test_empty_strings_mean_unset() -> None:
+    settings, problems = parse_settings(
+        {"outbox": {"path": ""}, "provider": {"openai": {"url": ""}}, "collector": {"url": ""}},
+        env={},
+    )
+    assert problems == []
+    assert settings == Settings()
+
+
 def test_dotted_keys_are_accepted_too() -> None:
     settings, problems = parse_settings({"collector.url": "wss://c.example/v1/stream"}, env={})
     assert problems == []
@@ -89,7 +98,7 @@ def test_environment_fills_in_only_what_settings_leave_empty() -> None:
         ({"capture": {"include": "*.py"}}, "capture.include", "list of glob"),
         ({"capture": {"enabled": "yes"}}, "capture.enabled", "true or false"),
         ({"outbox": {"holdBackSeconds": -1}}, "outbox.holdBackSeconds", "from 0"),
-        ({"outbox": {"path": ""}}, "outbox.path", "empty"),
+        ({"outbox": {"path": 5}}, "outbox.path", "expected a string"),
         ({"provider": {"arms": [{"name": "only"}]}}, "provider.arms", "two or more"),
         ({"provider": {"arms": [{"name": "a"}, {"name": "a"}]}}, "provider.arms", "differ"),
         (

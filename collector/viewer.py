@@ -135,4 +135,15 @@ async def handle(request: HttpRequest) -> Response:
     return await asyncio.to_thread(_handle, request)
 
 
+def _bare(request: HttpRequest) -> Response:
+    """``/replay`` without its slash: send the browser to ``/replay/`` (query kept)."""
+    if request.path != "/replay":
+        return respond(404, "not found\n")
+    query = request.raw.path.partition("?")[2]
+    response = respond(302, "see /replay/\n")
+    response.headers["Location"] = "/replay/" + (f"?{query}" if query else "")
+    return response
+
+
 register_route("/replay/", handle)
+register_route("/replay", _bare)

@@ -67,6 +67,10 @@ def test_only_researcher_tokens_open_the_viewer(
     _, page = get(collector.http_url + "/replay/session-1", researcher)
     assert "<title>edittrace replay</title>" in page and '"session": "session-1"' in page
     assert get(collector.http_url + "/replay/nope", researcher)[0] == 404
+    # /replay without its slash leads to the list (urllib follows the redirect).
+    status, listing = get(collector.http_url + "/replay", researcher)
+    assert status == 200 and "edittrace replay: sessions" in listing
+    assert get(collector.http_url + "/replayer", researcher)[0] == 404
     assert get(collector.http_url + "/replay/api/nope/events", researcher)[0] == 404
 
 

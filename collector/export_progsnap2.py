@@ -89,12 +89,12 @@ def _units(char: str, encoding: str) -> int:
 def offset_of(text: str, position: Mapping[str, int], encoding: str) -> int:
     """Code point offset of an LSP position; past a line's end clamps to the line's end."""
     line, character = int(position["line"]), int(position["character"])
-    start = 0
-    for _ in range(line):
-        newline = text.find("\n", start)
-        if newline < 0:
-            return len(text)
-        start = newline + 1
+    # split() finds the line's start in C: a Python loop over lines would make every
+    # keystroke near the end of a long file cost thousands of calls.
+    rest = text.split("\n", line)
+    if len(rest) <= line:
+        return len(text)
+    start = len(text) - len(rest[-1])
     end = text.find("\n", start)
     end = len(text) if end < 0 else end
     content = text[start:end]

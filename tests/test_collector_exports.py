@@ -281,3 +281,22 @@ def test_export_runs_as_a_real_command(db_path: Path, tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert "wrote 1 pairs" in completed.stderr
     assert read_jsonl(out)[0]["chosen"] == "bar();\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
+def test_progsnap2_code_states_in_every_position_encoding(encoding: str, tmp_path: Path) -> None:
+    b = SessionBuilder("44444444-4444-4444-8444-444444444444", position_encoding=encoding)
+    b.open(APP, "first line\n")
+    b.type(APP, "naïve 😀 über\nzweite Zeile ß\n")
+    b.replace(APP, 3, 9, "→😀←")
+    b.backspace(APP, 2)
+    b.type(APP, "end 🎉")
+    path = tmp_path / "enc.sqlite"
+    b.store(path)
+    out = tmp_path / "ps2"
+    export(path, "progsnap2", out)
+    with (out / "MainTable.csv").open(newline="", encoding="utf-8") as stream:
+        last = list(csv.DictReader(stream))[-1]
+    with (out / "CodeStates" / "CodeStates.csv").open(newline="", encoding="utf-8") as stream:
+        code = {row["CodeStateID"]: row["Code"] for row in csv.DictReader(stream)}
+    assert code[last["CodeStateID"]] == b.text(APP)

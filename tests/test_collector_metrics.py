@@ -33,6 +33,7 @@ from tests.metrics_fixture import (
     fill_database,
     fixture_events,
 )
+from tests.support.sessions import realistic_session
 
 Z95 = 1.959963984540054
 
@@ -204,3 +205,39 @@ def test_the_database_gives_the_same_table_as_the_event_list(tmp_path: Path) -> 
     assert {row.session for row in late.rows} == {SESSION_B}
     early = build_table(read_events(db, EventFilter(until_ms=B0)))
     assert {row.session for row in early.rows} == {SESSION_A}
+
+
+def test_realistic_session_through_a_real_database(tmp_path: Path) -> None:
+    """SessionBuilder's realistic session, counted by hand from its script:
+
+    three offers; the first (one candidate) shown and accepted, then "Hello" edited to "Hi"
+    before its 30 s checkpoint (distance 4 of 24: mostly unchanged, not unchanged) and rated
+    up with 4 stars; the second has two arms, only candidate 0 shown, both rejected, and
+    candidate 1 (arm b) preferred in the comparison; the third shown and ignored.
+    """
+    path = tmp_path / "realistic.sqlite"
+    realistic_session(SESSION_A).store(path, contractor="carol")
+    db = open_database(path)
+    table = build_table(read_events(db, EventFilter()))
+    (everything,) = group_metrics(table)
+    accepted_text = 'return "Hello, " + name\n'
+    expected = {
+        "opportunities": 3,
+        "candidates": 4,
+        "shown": 3,
+        "shown_fallback": 0,
+        "accepted": 1,
+        "acceptance_rate": 1 / 3,
+        "accepted_chars": len(accepted_text),
+        "measured_30": 1,
+        "persistence_30": 0.0,
+        "fuzzy_persistence_30": 1.0,
+        "efficiency_30": 0.0,
+        "thumbs_up_share": 1.0,
+        "stars_mean": 4.0,
+    }
+    assert {key: everything[key] for key in expected} == pytest.approx(expected)
+    s1 = table.rows[0]
+    assert (s1.persistence[30].distance, s1.language, s1.contractor) == (4, "python", "carol")
+    rates = {row["arm"]: row["win_rate"] for row in arm_win_rates(table)}
+    assert rates == {"a": 0.0, "b": 1.0}

@@ -382,7 +382,33 @@ def _replay(work: _Pass, event: Event) -> Any:
         closed = work.docs.pop(uri, None)
         if closed is not None:
             work.scan(closed, 0, len(closed.raw))  # its newest known text
+    if event.type == "suggestion.offered":
+        return _offer_context(work, work.doc(uri), data)
     return None
+
+
+@dataclass
+class _OfferContext:
+    """Where an offer's prefix and suffix sit in the document, to mask them by identity."""
+
+    prefix: array[int] | None
+    suffix: array[int] | None
+    line_before: str
+    """The raw text of the cursor's line before it: a candidate may complete a secret."""
+
+
+def _offer_context(work: _Pass, doc: _Doc | None, data: Mapping[str, Any]) -> _OfferContext | None:
+    position = data.get("position")
+    if doc is None or not isinstance(position, Mapping):
+        return None
+    offset = offset_of(doc.raw, position, work.encoding)
+    prefix, suffix = data.get("prefix"), data.get("suffix")
+    context = _OfferContext(None, None, doc.raw[doc.raw.rfind("\n", 0, offset) + 1 : offset])
+    if isinstance(prefix, str) and doc.raw[offset - len(prefix) : offset] == prefix:
+        context.prefix = array("q", doc.ids[offset - len(prefix) : offset])
+    if isinstance(suffix, str) and doc.raw[offset : offset + len(suffix)] == suffix:
+        context.suffix = array("q", doc.ids[offset : offset + len(suffix)])
+    return context
 
 
 def _fresh(work: _Pass, uri: str, text: str) -> _Doc:
@@ -424,7 +450,47 @@ def _render(work: _Pass, event: Event, needs: Any, known: frozenset[str]) -> Eve
             changes.append(change)
         data["changes"] = changes
         return replace(event, data=data)
-    return replace(event, data=_mask_strings(data, known))
+    masked = _mask_strings(data, known)
+    if event.type == "suggestion.offered" and isinstance(needs, _OfferContext):
+        _mask_offer(work, data, masked, needs)
+    return replace(event, data=masked)
+
+
+def _mask_offer(
+    work: _Pass, raw: Mapping[str, Any], masked: dict[str, Any], context: _OfferContext
+) -> None:
+    """Prefix and suffix also by identity (a key half typed at the cursor is no pattern yet,
+    but its characters are tainted by what they become); candidates within their line."""
+    for key in ("prefix", "suffix"):
+        ids = getattr(context, key)
+        if ids is not None:
+            masked[key] = _union(work.render(raw[key], ids), masked[key])
+    raw_candidates, candidates = raw.get("candidates"), masked.get("candidates")
+    if not isinstance(raw_candidates, list) or not isinstance(candidates, list):
+        return
+    for original, candidate in zip(raw_candidates, candidates, strict=True):
+        text = original.get("text") if isinstance(original, Mapping) else None
+        if not isinstance(text, str) or not isinstance(candidate, dict) or not context.line_before:
+            continue
+        skip = len(context.line_before)
+        spans = [
+            (max(f.start, skip) - skip, f.end - skip)
+            for f in find_secrets(context.line_before + text)
+            if f.end > skip
+        ]
+        candidate["text"] = _union(mask_spans(text, spans), candidate["text"])
+
+
+_MASK_CHARS = frozenset(_MASK_BY_UTF8_LENGTH.values())
+
+
+def _union(first: str, second: str) -> str:
+    """Two maskings of one text: a character masked in either stays masked."""
+    if len(first) != len(second):
+        return "".join(mask_char(c) for c in second)  # cannot line them up: mask it all
+    return "".join(
+        a if a != b and a in _MASK_CHARS else b for a, b in zip(first, second, strict=True)
+    )
 
 
 def _mask_strings(value: Any, known: frozenset[str], key: str | None = None) -> Any:

@@ -318,3 +318,51 @@ def test_ordinary_code_is_released_unchanged(tmp_path: Path) -> None:
     editor.snapshot()
     released = deliver(tmp_path, editor.events)
     assert [e.data for e in released] == [e.data for e in editor.events]
+
+
+def offer(editor: Editor, prefix: str, candidate_text: str) -> None:
+    position = editor.position(len(editor.text))
+    candidate = {
+        "index": 0,
+        "text": candidate_text,
+        "range": {"start": position, "end": position},
+        "provider": "builtin",
+    }
+    data = {
+        "suggestion": str(uuid.uuid4()),
+        "uri": URI,
+        "version": editor.version,
+        "position": position,
+        "trigger": "automatic",
+        "latency_ms": 2.0,
+        "candidates": [candidate],
+        "prefix": prefix,
+        "suffix": "",
+    }
+    editor.emit("suggestion.offered", data)
+
+
+def test_a_half_typed_key_in_an_offers_prefix_is_masked_by_what_it_became(
+    tmp_path: Path,
+) -> None:
+    key = "AKIA" + "J4K8L2M6N0P3Q7R1"
+    editor = Editor()
+    editor.open(CONTEXT)
+    editor.type("aws_key = '" + key[:7])
+    offer(editor, editor.text[-40:], "xyz")  # asked for a completion mid-key
+    editor.type(key[7:] + "'\n")
+    released = deliver(tmp_path, editor.events)
+    prefix = next(e for e in released if e.type == "suggestion.offered").data["prefix"]
+    assert prefix.endswith("aws_key = '*******")
+    assert leaked_pieces(key, CONTEXT + "aws_key = ''\n", released) == []
+
+
+def test_a_candidate_that_completes_a_key_is_masked(tmp_path: Path) -> None:
+    editor = Editor()
+    editor.open(CONTEXT)
+    editor.type("client = Stripe('sk_live_")
+    completion = "Xb7Qm2Zp9Lk4Wd8Rt5Yh3Jc6')"
+    offer(editor, editor.text[-30:], completion)
+    released = deliver(tmp_path, editor.events)
+    data = next(e for e in released if e.type == "suggestion.offered").data
+    assert data["candidates"][0]["text"] == "*" * (len(completion) - 2) + "')"

@@ -121,42 +121,68 @@ def sha256_text(text: str) -> str:
 # --- positions -------------------------------------------------------------------------------
 
 
-def offset_of(text: str, position: Mapping[str, Any], encoding: str) -> int:
+LineHint = tuple[int, int]
+"""A line number and the offset where that line starts, valid while edits stay at or after it."""
+
+
+def offset_of(
+    text: str, position: Mapping[str, Any], encoding: str, hint: LineHint = (0, 0)
+) -> int:
     """The index in ``text`` of an LSP position counted in ``encoding``, clamped as LSP says.
 
     Lines end at LF, CRLF or CR, and a position inside a character rounds down, exactly
-    as ``edittrace.capture.documents`` (which produced the text) reads them.
+    as ``edittrace.capture.documents`` (which produced the text) reads them. ``hint`` lets
+    a caller that edits near its previous edit walk a few lines instead of the whole file.
     """
+    return _locate(text, position, encoding, hint)[0]
+
+
+def _locate(
+    text: str, position: Mapping[str, Any], encoding: str, hint: LineHint
+) -> tuple[int, LineHint]:
     line = max(0, int(position.get("line", 0)))
     units = max(0, int(position.get("character", 0)))
-    start = 0
-    if "\r" not in text:  # the common case: a plain find per line is several times faster
-        for _ in range(line):
-            newline = text.find("\n", start)
-            if newline < 0:
-                return len(text)
-            start = newline + 1
+    if "\r" not in text:  # the common case: plain finds, from the hint
+        hint_line, start = hint
+        if line >= hint_line:
+            for _ in range(line - hint_line):
+                newline = text.find("\n", start)
+                if newline < 0:
+                    return len(text), (0, 0)
+                start = newline + 1
+        else:
+            for _ in range(hint_line - line):
+                start = text.rfind("\n", 0, start - 1) + 1
         end = text.find("\n", start)
         end = end if end >= 0 else len(text)
-        return start + units_to_index(text[start:end], units, encoding)
+        return start + units_to_index(text[start:end], units, encoding), (line, start)
+    start = 0
     for _ in range(line):
         found = _EOL.search(text, start)
         if found is None:
-            return len(text)
+            return len(text), (0, 0)
         start = found.end()
     found = _EOL.search(text, start)
     end = found.start() if found is not None else len(text)
-    return start + units_to_index(text[start:end], units, encoding)
+    return start + units_to_index(text[start:end], units, encoding), (0, 0)
 
 
 def apply_change(text: str, change: Mapping[str, Any], encoding: str) -> tuple[str, int, int]:
     """Apply one LSP content change; returns the new text and the replaced span ``(s, e)``."""
+    new_text, start, end, _ = apply_change_near(text, change, encoding, (0, 0))
+    return new_text, start, end
+
+
+def apply_change_near(
+    text: str, change: Mapping[str, Any], encoding: str, hint: LineHint
+) -> tuple[str, int, int, LineHint]:
+    """``apply_change`` walking lines from ``hint``; also returns the hint for the next edit."""
     new_text = str(change.get("text", ""))
     if "range" not in change or change["range"] is None:
-        return new_text, 0, len(text)
-    start = offset_of(text, change["range"]["start"], encoding)
-    end = max(start, offset_of(text, change["range"]["end"], encoding))
-    return text[:start] + new_text + text[end:], start, end
+        return new_text, 0, len(text), (0, 0)
+    start, start_hint = _locate(text, change["range"]["start"], encoding, hint)
+    end = max(start, _locate(text, change["range"]["end"], encoding, start_hint)[0])
+    return text[:start] + new_text + text[end:], start, end, start_hint
 
 
 # --- the release pass ------------------------------------------------------------------------
@@ -183,6 +209,7 @@ class SessionState:
 class _Doc:
     raw: str
     ids: array[int]
+    hint: LineHint = (0, 0)
 
 
 class _Pass:
@@ -315,8 +342,9 @@ def release_session(
     # The masked mirror is the old one with the released (masked) events applied: exactly
     # what a replayer of the released stream computes.
     masked = {uri: mirror.masked for uri, mirror in state.mirrors.items()}
+    hints: dict[str, LineHint] = {}
     for event in released:
-        _apply_released(masked, event, work.encoding)
+        _apply_released(masked, hints, event, work.encoding)
     mirrors = dict(state.mirrors)
     for uri, raw in boundary.items():
         if raw is None or uri not in masked:
@@ -329,18 +357,24 @@ def release_session(
     return released, new_state
 
 
-def _apply_released(masked: dict[str, str], event: Event, encoding: str) -> None:
+def _apply_released(
+    masked: dict[str, str], hints: dict[str, LineHint], event: Event, encoding: str
+) -> None:
     uri = str(event.data.get("uri"))
     text = event.data.get("text")
     if event.type in {"doc.open", "doc.snapshot"} and isinstance(text, str):
         masked[uri] = text
+        hints[uri] = (0, 0)
     elif event.type == "doc.close":
         masked.pop(uri, None)
+        hints.pop(uri, None)
     elif event.type == "doc.change" and uri in masked:
         changes = event.data.get("changes")
         for change in changes if isinstance(changes, list) else []:
             if isinstance(change, Mapping) and isinstance(change.get("text", ""), str):
-                masked[uri] = apply_change(masked[uri], change, encoding)[0]
+                masked[uri], _, _, hints[uri] = apply_change_near(
+                    masked[uri], change, encoding, hints.get(uri, (0, 0))
+                )
 
 
 _MASK_RUN = re.compile("[" + "".join(_MASK_BY_UTF8_LENGTH.values()) + "]+")
@@ -426,7 +460,7 @@ def _replay_change(work: _Pass, doc: _Doc | None, changes: Any) -> list[array[in
         if not isinstance(change, Mapping) or not isinstance(change.get("text", ""), str):
             inserted.append(array("q"))
             continue
-        doc.raw, start, end = apply_change(doc.raw, change, work.encoding)
+        doc.raw, start, end, doc.hint = apply_change_near(doc.raw, change, work.encoding, doc.hint)
         ids = work.new_ids(len(str(change.get("text", ""))))
         doc.ids[start:end] = ids
         inserted.append(ids)

@@ -52,7 +52,8 @@ _TOKEN_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b"),
         ("pypi_token", r"\bpypi-[A-Za-z0-9_\-]{50,}"),
         ("huggingface_token", r"\bhf_[A-Za-z0-9]{30,}\b"),
-        ("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),
+        # A JWT header and its dot already say "token", before the rest is typed.
+        ("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]*)?"),
         ("bearer_token", r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/\-]{12,}=*"),
     )
 )

@@ -25,7 +25,7 @@ from edittrace.capture.outbox import Outbox
 from edittrace.protocol.frames import Event
 from tests.secrets_corpus import Sample, positives
 
-HOLD_BACK_MS = 30_000
+HOLD_BACK_MS = 10_000  # the default of outbox.holdBackSeconds
 URI = "file:///work/app/settings.py"
 CONTEXT = "import os\n\n\ndef main() -> None:\n    print('hello')\n\n"
 SAMPLES = positives()

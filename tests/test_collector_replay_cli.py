@@ -101,14 +101,15 @@ class Tmux:
     def screen(self, escapes: bool = False) -> str:
         return self.tmux("capture-pane", "-p", *(["-e"] if escapes else []), "-t", "player")
 
-    def wait_for(self, text: str, timeout_s: float = 20.0) -> str:
+    def wait_for(self, *texts: str, timeout_s: float = 20.0) -> str:
+        """The screen once every one of ``texts`` is on it (curses may be mid-redraw before)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             screen = self.screen()
-            if text in screen:
+            if all(text in screen for text in texts):
                 return screen
             time.sleep(0.05)
-        raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
+        raise AssertionError(f"{texts!r} never all appeared; the screen shows:\n{self.screen()}")
 
     def alive(self) -> bool:
         return "player" in self.tmux("list-sessions", "-F", "#{session_name}")
@@ -128,22 +129,23 @@ def test_the_player_steps_jumps_plays_and_quits(tmp_path: Path, tmux: Tmux) -> N
     builder.store(db)
     shown = next(e.seq for e in builder.events if e.type == "suggestion.shown")
     tmux.start(f"TERM=xterm-256color {EDITTRACE} replay --db {db} session-1 --at {shown}")
-    screen = tmux.wait_for(f"seq {shown}/{len(builder.events)}")
-    assert "ghost: session-1-sugg-1#0 (model-a)" in screen
+    tmux.wait_for(f"seq {shown}/{len(builder.events)}", "ghost: session-1-sugg-1#0 (model-a)")
     # The ghost text is on screen, dimmed (SGR 2), after what was typed.
     coloured = tmux.screen(escapes=True)
     ghost_line = next(line for line in coloured.splitlines() if "Hello" in line)
     assert "\x1b[2m" in ghost_line
 
     tmux.keys("n")
-    screen = tmux.wait_for(f"seq {shown + 1}/")
+    tmux.wait_for(f"seq {shown + 1}/")
     tmux.keys("j")
     tmux.wait_for("jump to")
     tmux.keys("#999", "Enter")
-    screen = tmux.wait_for(f"seq {len(builder.events)}/{len(builder.events)}")
-    assert '    return "Hi, " + name' in screen
-    assert "# written while paused" in screen
-    assert "suggestion session-1-sugg-3#0 ignored" in screen
+    tmux.wait_for(
+        f"seq {len(builder.events)}/{len(builder.events)}  t 0:09.1",
+        '    return "Hi, " + name',
+        "# written while paused",
+        "suggestion session-1-sugg-3#0 ignored",
+    )
 
     tmux.keys("p", "p")
     tmux.wait_for(f"seq {len(builder.events) - 2}/")
@@ -155,7 +157,7 @@ def test_the_player_steps_jumps_plays_and_quits(tmp_path: Path, tmux: Tmux) -> N
     tmux.wait_for("x64")
     tmux.keys(" ")
     # Played to the end at 64x: the last seq, stopped by itself.
-    screen = tmux.wait_for(f"seq {len(builder.events)}/{len(builder.events)}  t 0:09.1  paused")
+    tmux.wait_for(f"seq {len(builder.events)}/{len(builder.events)}  t 0:09.1  paused")
     tmux.keys("q")
     deadline = time.monotonic() + 10
     while tmux.alive() and time.monotonic() < deadline:

@@ -168,6 +168,12 @@ def test_the_viewer_in_chromium_shows_the_document_lanes_and_ghost_text(
     assert outcomes.count(("session-1-sugg-2", "rejected")) == 2
     accepted = next(bar for bar in seen["bars"] if bar["outcome"] == "accepted")
     assert "on screen" in accepted["title"] and accepted["width"] > 3
+    shown_ms = next(
+        e.data["shown_ms"]
+        for e in builder.events
+        if e.type == "suggestion.ended" and e.data["outcome"] == "accepted"
+    )
+    assert accepted["label"] == f"accepted {shown_ms / 1000:.1f} s"
     assert accepted["shownColour"] == "rgb(26, 127, 55)"
     assert seen["ratings"] == ["\N{THUMBS UP SIGN} 4\N{BLACK STAR}"]
     assert seen["comparisons"] == ["chose #1"]

@@ -56,7 +56,7 @@
       bar.dataset.outcome = outcome;
       const end = c.ended_ts !== null ? c.ended_ts : timeline.last_ts;
       place(bar, c.offered_ts, end);
-      bar.style.top = (4 + 11 * Math.min(c.candidate, 2)) + "px";
+      bar.style.top = (3 + 16 * Math.min(c.candidate, 2)) + "px";
       const onScreen = c.shown_ms !== null ? ", on screen " + (c.shown_ms / 1000).toFixed(1) + " s" : "";
       bar.title = c.suggestion + " #" + c.candidate + " (" + (c.model || "?") + "): " + outcome + onScreen + "\n" + c.text;
       if (c.shown_ts !== null && end > c.offered_ts) {
@@ -66,6 +66,11 @@
         shown.style.right = "0";
         bar.appendChild(shown);
       }
+      // A label says the outcome and time on screen where the bar is wide enough to hold it.
+      const label = document.createElement("span");
+      label.className = "label";
+      label.textContent = outcome + (c.shown_ms !== null ? " " + (c.shown_ms / 1000).toFixed(1) + " s" : "");
+      bar.appendChild(label);
       bar.addEventListener("click", (event) => { event.stopPropagation(); show(c.shown_seq || c.offered_seq); });
       suggestions.appendChild(bar);
     }

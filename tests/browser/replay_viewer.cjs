@@ -45,7 +45,7 @@ async function waitForSeq(page, seq) {
     report.viewerUrl = page.url();
     report.bars = await page.$$eval("#track-suggestions .bar", (bars) => bars.map((b) => ({
       suggestion: b.dataset.suggestion, candidate: Number(b.dataset.candidate), outcome: b.dataset.outcome,
-      title: b.title, width: b.getBoundingClientRect().width,
+      title: b.title, width: b.getBoundingClientRect().width, label: b.querySelector(".label").textContent,
       shownColour: b.querySelector(".shown") ? getComputedStyle(b.querySelector(".shown")).backgroundColor : null })));
     report.ratings = await page.$$eval("#track-ratings .marker", (m) => m.map((x) => x.textContent));
     report.comparisons = await page.$$eval("#track-comparisons .marker", (m) => m.map((x) => x.textContent));

@@ -132,7 +132,8 @@ def main() -> None:
             collector_cpu = cpu_seconds(collector.pid) - cpu_before
             stored = collector.query("SELECT count(*) FROM events")[0][0]
         finally:
-            collector.kill()
+            collector.terminate()  # SIGTERM: the collector logs its writer's figures
+    writer = [line for line in collector.output if "writer:" in line]
     end_to_end = total / elapsed
     print(machine_note())
     print(f"events: {total}, batch: {args.batch}, connections: {args.connections}, "
@@ -146,6 +147,7 @@ def main() -> None:
         f"JSON, insert, websockets), raw executemany {raw_cpu / total * 1e6:.1f} us; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
+    print("collector " + (writer[-1].split("writer:", 1)[1].strip() if writer else "-"))
     print(f"stored rows: {stored} of {total} sent" + ("" if stored == total else "  LOST ROWS"))
     if stored != total:
         sys.exit(1)

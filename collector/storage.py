@@ -14,8 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -182,8 +181,21 @@ class Store:
         the group untouched. Returns, per batch, the new acked seq or the refusal.
         If the commit itself fails, the exception propagates and nothing was stored.
         """
+        outcomes = self.stage_group(batches)
+        self.commit_group()
+        return outcomes
+
+    def stage_group(self, batches: Sequence[PendingBatch]) -> list[int | ProtocolError]:
+        """The first half of ``store_group``: everything but the commit.
+
+        Leaves the transaction open; the caller must call ``commit_group`` (or
+        ``rollback_group``) next, from any one thread. The writer stages on the event loop
+        and commits (the fsync) on a worker thread: one hand-over of the GIL per group
+        instead of one per SQLite statement, which stalled a writer thread behind a busy loop.
+        """
         outcomes: list[int | ProtocolError] = []
-        with self._transaction():
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
             for batch in batches:
                 self._conn.execute("SAVEPOINT batch")
                 try:
@@ -191,23 +203,23 @@ class Store:
                 except ProtocolError as refusal:
                     self._conn.execute("ROLLBACK TO batch")
                     outcomes.append(refusal)
-                except BaseException:
-                    self._conn.execute("ROLLBACK TO batch")
-                    self._conn.execute("RELEASE batch")
-                    raise
                 self._conn.execute("RELEASE batch")
+        except BaseException:
+            self.rollback_group()
+            raise
         return outcomes
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._conn.execute("BEGIN IMMEDIATE")
+    def commit_group(self) -> None:
+        """Commit what ``stage_group`` stored; on failure nothing of it is kept."""
         try:
-            yield
+            self._conn.execute("COMMIT")
         except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+            self.rollback_group()
             raise
-        self._conn.execute("COMMIT")
+
+    def rollback_group(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
 
     def _store_one(self, batch: PendingBatch) -> int:
         if not batch.events:

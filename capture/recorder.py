@@ -9,6 +9,7 @@ in docs/capture.md.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -47,6 +48,8 @@ RECENT_SPANS_PER_DOCUMENT = 20
 """``accepted_spans`` lists at most this many per document ..."""
 RECENT_SPANS_MS = 10 * 60 * 1000
 """... accepted within this long."""
+RECENT_SUGGESTIONS = 1_000
+"""Offers remembered whole; older ones only if accepted, rated or shown (docs/capture.md)."""
 MAX_COMMENT_CHARS = 10_000
 RUBRIC_KEYS = ("correctness", "efficiency", "maintainability", "security")
 SOURCES = ("lsp", "inferred", "bridge")
@@ -63,6 +66,22 @@ class CaptureSettings:
     """Prefix and suffix kept in ``suggestion.offered``."""
     accept_grace_ms: int = 1_000
     """How long an inferred outcome waits for the editor's own word (the accept command)."""
+
+
+@dataclass
+class _Known:
+    """What the session remembers of an offer."""
+
+    candidates: list[OfferedCandidate]
+    shown: set[int] = field(default_factory=set)
+    """Candidates with a ``suggestion.shown`` sent."""
+    keep: bool = False
+    """Accepted or rated: kept whole for the session."""
+    count: int = -1
+
+    def __post_init__(self) -> None:
+        if self.count < 0:
+            self.count = len(self.candidates)
 
 
 @dataclass
@@ -95,9 +114,10 @@ class Recorder:
         """Documents the record shows open (``doc.open`` sent, no ``doc.close`` yet)."""
         self._offers: dict[str, Offer] = {}
         """Offers with a candidate not yet ended."""
-        self._known: dict[str, list[OfferedCandidate]] = {}
-        """Every suggestion recorded in this session, for ratings and comparisons."""
-        self._shown: set[tuple[str, int]] = set()
+        self._recent: OrderedDict[str, _Known] = OrderedDict()
+        """The latest offers, for ratings, comparisons and repeated ``shown`` notices."""
+        self._kept: dict[str, _Known] = {}
+        """Older offers worth keeping for the whole session: accepted, rated or shown."""
         self._closed_spans: list[tuple[TrackedSpan, str]] = []
         """Spans of closed documents with the text at close, waiting to be measured."""
 
@@ -257,7 +277,7 @@ class Recorder:
             return
         self._touch(now_ms)
         document = self._documents.get(uri)
-        if document is None or suggestion in self._known:
+        if document is None or self._find(suggestion) is not None:
             return
         self._leave_other_documents(now_ms, uri)
         for earlier in [offer for offer in self._offers.values() if offer.uri == uri]:
@@ -284,7 +304,7 @@ class Recorder:
                 shown_order=list(shown_order),
             ),
         )
-        self._known[suggestion] = list(candidates)
+        self._remember(suggestion, _Known(list(candidates)))
         if offer.candidates:
             self._offers[suggestion] = offer
 
@@ -296,8 +316,9 @@ class Recorder:
         state = self._live(suggestion, candidate)
         if state is not None and state[1].first_shown_ms is None:
             state[1].first_shown_ms = now_ms
-        if (suggestion, candidate) not in self._shown:
-            self._shown.add((suggestion, candidate))
+        known = self._find(suggestion)
+        if known is not None and candidate not in known.shown:
+            known.shown.add(candidate)
             self._emit(
                 now_ms,
                 ev.SuggestionShown(
@@ -391,8 +412,8 @@ class Recorder:
         )
 
     def suggestion_candidates(self, suggestion: str) -> list[OfferedCandidate] | None:
-        known = self._known.get(suggestion)
-        return list(known) if known is not None else None
+        known = self._find(suggestion)
+        return list(known.candidates) if known is not None and known.candidates else None
 
     # --- feedback -----------------------------------------------------------------------
 
@@ -467,7 +488,7 @@ class Recorder:
             raise CaptureError(f"choice must be 'candidate', 'tie' or 'both_bad', not {choice!r}")
         if choice == "candidate" and candidate is None:
             raise CaptureError("choice 'candidate' needs the index of the preferred candidate")
-        count = len(self._known[suggestion])
+        count = self._count(suggestion)
         if order is not None and (
             len(set(order)) != len(order) or any(not _index(i, count) for i in order)
         ):
@@ -494,14 +515,17 @@ class Recorder:
     def _check_feedback(self, suggestion: str, candidate: int | None, source: str) -> None:
         if not self._started or self._ended:
             raise CaptureError("not recording: the session has not started or has ended")
-        if suggestion not in self._known:
+        known = self._find(suggestion)
+        if known is None:
             raise CaptureError(
-                f"unknown suggestion {suggestion!r}: it was not offered in this session "
-                "(or was offered while recording was paused)"
+                f"unknown suggestion {suggestion!r}: it was not offered in this session, was "
+                f"offered while recording was paused, or is older than the last "
+                f"{RECENT_SUGGESTIONS} offers and was never shown or accepted"
             )
+        known.keep = True
         if source not in SOURCES:
             raise CaptureError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
-        count = len(self._known[suggestion])
+        count = self._count(suggestion)
         if candidate is not None and (
             isinstance(candidate, bool)
             or not isinstance(candidate, int)
@@ -772,6 +796,9 @@ class Recorder:
         at = resolution.at_ms
         source = _source(resolution.source)
         if resolution.outcome == "accepted":
+            known = self._find(offer.suggestion)
+            if known is not None:
+                known.keep = True
             span = resolution.span
             document = self._documents.get(offer.uri)
             where = None
@@ -867,8 +894,25 @@ class Recorder:
         return offer, candidate
 
     def _valid(self, suggestion: str, index: int) -> bool:
-        known = self._known.get(suggestion)
-        return known is not None and isinstance(index, int) and 0 <= index < len(known)
+        known = self._find(suggestion)
+        return known is not None and isinstance(index, int) and 0 <= index < known.count
+
+    def _find(self, suggestion: str) -> _Known | None:
+        return self._recent.get(suggestion) or self._kept.get(suggestion)
+
+    def _count(self, suggestion: str) -> int:
+        known = self._find(suggestion)
+        return known.count if known is not None else 0
+
+    def _remember(self, suggestion: str, known: _Known) -> None:
+        """Keep the latest offers whole; of older ones only what a rating may still need."""
+        self._recent[suggestion] = known
+        while len(self._recent) > RECENT_SUGGESTIONS:
+            old_id, old = self._recent.popitem(last=False)
+            if old.keep:
+                self._kept[old_id] = old
+            elif old.shown:
+                self._kept[old_id] = _Known([], shown=old.shown, count=old.count)
 
     # --- inside: persistence ------------------------------------------------------------
 
@@ -926,7 +970,7 @@ class Recorder:
 def _plain_change(change: Any) -> dict[str, Any]:
     """A change as plain maps: editors' objects may be read-only (lsprotocol's change
     classes, pygls' namedtuples) or carry keys we do not record (``rangeLength``)."""
-    if isinstance(change, Mapping):
+    if type(change) is dict or isinstance(change, Mapping):
         text, change_range = change.get("text", ""), change.get("range")
     else:
         text, change_range = getattr(change, "text", ""), getattr(change, "range", None)

@@ -237,7 +237,7 @@ def candidate_data(index: int, offered: OfferedCandidate) -> dict[str, Any]:
 
 def position_dict(position: Any) -> dict[str, int]:
     """An LSP position as a plain map, from a map or an object (lsprotocol's ``Position``)."""
-    if isinstance(position, Mapping):
+    if type(position) is dict or isinstance(position, Mapping):  # the exact type is cheap
         line, character = position.get("line", 0), position.get("character", 0)
     else:
         line, character = getattr(position, "line", 0), getattr(position, "character", 0)
@@ -246,7 +246,7 @@ def position_dict(position: Any) -> dict[str, int]:
 
 def range_dict(value: Any) -> dict[str, dict[str, int]]:
     """An LSP range as a plain map, from a map or an object (lsprotocol's ``Range``)."""
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         start, end = value.get("start", {}), value.get("end", {})
     else:
         start, end = getattr(value, "start", {}), getattr(value, "end", {})

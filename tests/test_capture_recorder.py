@@ -694,3 +694,29 @@ def test_lsprotocol_objects_are_taken_as_well_as_maps() -> None:
     assert offered.data["position"] == pos(0, 3)
     assert offered.data["candidates"][0]["range"] == span(0, 2, 0, 2)
     assert session.recorder.document_text(URI) == "xyz"
+
+
+def test_old_offers_stay_rateable_only_if_shown_or_accepted() -> None:
+    from edittrace.capture.recorder import RECENT_SUGGESTIONS
+
+    session = Session()
+    session.offer(1_000, "accepted", 1, 4, "x")
+    session.type(1_001, 1, 4, "x")
+    session.recorder.accepted(1_002, "accepted", 0, "lsp")
+    session.offer(1_003, "shown", 1, 5, "y", "z")
+    session.recorder.shown(1_004, "shown", 1, "bridge")
+    session.offer(1_005, "unseen", 1, 5, "y")
+    for n in range(RECENT_SUGGESTIONS):
+        session.offer(2_000 + n, f"later-{n}", 1, 5, "y")
+    session.recorder.tick(10_000_000)
+    session.recorder.rate(10_000_000, "accepted", source="lsp", thumbs="up")
+    session.recorder.rate(10_000_000, "shown", source="lsp", candidate=1, stars=2)
+    assert session.recorder.suggestion_candidates("accepted") == [
+        OfferedCandidate("x", span(1, 4, 1, 4), "builtin", "ngram")
+    ]
+    with pytest.raises(CaptureError, match="older than the last 1000 offers"):
+        session.recorder.rate(10_000_000, "unseen", source="lsp", thumbs="up")
+    session.recorder.shown(10_000_001, "shown", 1, "bridge")  # a repeat, long after
+    events = session.drain()
+    assert [e.type for e in events[-2:]] == ["rating.submitted", "rating.submitted"]
+    assert [e.data["suggestion"] for e in events if e.type == "suggestion.shown"] == ["shown"]

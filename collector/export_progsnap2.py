@@ -14,6 +14,8 @@ recorder's authoritative copy, e.g. after a pause). The event mapping is in docs
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -132,6 +134,7 @@ def _edit_type(changes: Sequence[Mapping[str, Any]]) -> str:
     return "Replace"
 
 
+@functools.lru_cache(maxsize=1024)
 def _path_of(uri: str) -> str:
     """The file path a URI names (``CodeStateSection``); other schemes keep the URI."""
     parsed = urlparse(uri)
@@ -141,22 +144,30 @@ def _path_of(uri: str) -> str:
 def _iso(ms: int | None) -> str:
     if ms is None:
         return ""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="milliseconds")
 
 
 # --- the package -------------------------------------------------------------------------------
 
 
 class _CodeStates:
+    """Assigns IDs to distinct texts, writing each text once.
+
+    Texts are remembered by digest, not kept: a keystroke-level session has one state per
+    keystroke, and keeping them all would hold every version of every file in memory.
+    """
+
     def __init__(self, writer: Any) -> None:
         self._writer = writer
-        self._ids: dict[str, int] = {}
+        self._ids: dict[bytes, int] = {}
         self.add("")
 
     def add(self, text: str) -> int:
-        found = self._ids.get(text)
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        found = self._ids.get(digest)
         if found is None:
-            found = self._ids[text] = len(self._ids)
+            found = self._ids[digest] = len(self._ids)
             self._writer.writerow([found, text])
         return found
 

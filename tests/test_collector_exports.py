@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pyarrow.json
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -97,6 +98,12 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+def arrow_types(path: Path) -> dict[str, str]:
+    """Column types as ``datasets.load_dataset("json", ...)`` infers them (it uses pyarrow.json):
+    one consistent schema over every line, or an error."""
+    return {field.name: str(field.type) for field in pyarrow.json.read_json(path).schema}
+
+
 def test_jsonl_is_every_event_exactly(db_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "events.jsonl"
     message = export(db_path, "jsonl", out)
@@ -123,6 +130,11 @@ def test_preference_pairs_follow_trl_and_the_rules(
     for record in records:
         assert set(record) == {"prompt", "chosen", "rejected", "metadata"}
         assert all(isinstance(record[key], str) for key in ("prompt", "chosen", "rejected"))
+    types = arrow_types(out)
+    assert {key: types[key] for key in ("prompt", "chosen", "rejected")} == {
+        "prompt": "string", "chosen": "string", "rejected": "string"
+    }  # fmt: skip
+    assert types["metadata"].startswith("struct<")
     pairs = {
         (r["metadata"]["source"], r["metadata"]["session"], r["chosen"], r["rejected"])
         for r in records
@@ -151,6 +163,10 @@ def test_kto_labels_follow_the_documented_policy(db_path: Path, tmp_path: Path) 
         assert set(record) == {"prompt", "completion", "label", "metadata"}
         assert isinstance(record["prompt"], str) and isinstance(record["completion"], str)
         assert isinstance(record["label"], bool)
+    types = arrow_types(out)
+    assert {key: types[key] for key in ("prompt", "completion", "label")} == {
+        "prompt": "string", "completion": "string", "label": "bool"
+    }  # fmt: skip
     labelled = sorted(
         (r["metadata"]["session"], r["completion"], r["label"], r["metadata"]["reason"])
         for r in records

@@ -15,7 +15,7 @@ import { StatusBar } from './bridge/status';
 
 let client: LanguageClient | undefined;
 
-export async function activate(context: ExtensionContext): Promise<void> {
+export function activate(context: ExtensionContext): void {
     const log = createLog();
     context.subscriptions.push(log);
     const state = new BridgeState();
@@ -138,7 +138,9 @@ export async function activate(context: ExtensionContext): Promise<void> {
         }),
         new Disposable(() => void client?.stop()),
     );
-    await start();
+    // Not awaited: activation ends at once (commands run without waiting for the server),
+    // and the status bar tells how the start goes.
+    void start();
 }
 
 export async function deactivate(): Promise<void> {

@@ -18,7 +18,8 @@ mkdir -p "$CACHE"
 say() { printf '50-vscode: %s\n' "$*"; }
 
 # --- Debian packages (apt-get update once, only when something is missing) -----------------
-apt_packages=(chromium libkrb5-dev libsecret-1-dev libx11-dev libxkbfile-dev)
+# fonts-noto-color-emoji: the CodeLens thumbs (and status messages) render in screenshots.
+apt_packages=(chromium fonts-noto-color-emoji libkrb5-dev libsecret-1-dev libx11-dev libxkbfile-dev)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -96,13 +96,7 @@ export class InlineBridge {
     register(selector: DocumentSelector, provider: InlineCompletionItemProvider): Disposable {
         const callbacks: LifecycleCallbacks = {
             handleDidShowCompletionItem: (item) => this.withRef(item, (ref) => this.notify('edittrace/didShowCompletion', ref)),
-            handleDidPartiallyAcceptCompletionItem: (item, info) =>
-                this.withRef(item, (ref) => {
-                    const params = partialAccept(ref, info);
-                    if (params) {
-                        this.notify('edittrace/didPartiallyAcceptCompletion', params);
-                    }
-                }),
+            handleDidPartiallyAcceptCompletionItem: (item, info) => this.withRef(item, (ref) => this.partiallyAccepted(item, ref, info)),
             handleEndOfLifetime: (item, reason) =>
                 this.withRef(item, (ref) => {
                     const params = endOfLifetime(ref, reason);
@@ -123,6 +117,33 @@ export class InlineBridge {
             this.setCallbacksLive(false);
             return languages.registerInlineCompletionItemProvider(selector, provider);
         }
+    }
+
+    /**
+     * VS Code 1.139 calls this twice per partial accept: first the old overload with the bare
+     * length, then at once the new one with `{kind, acceptedLength}`. The bare length is held
+     * for a microtask and dropped when the full form follows, so one accept is one report.
+     */
+    private readonly pendingBareLength = new Map<InlineCompletionItem, ReturnType<typeof partialAccept>>();
+
+    private partiallyAccepted(item: InlineCompletionItem, ref: SuggestionRef, info: unknown): void {
+        const params = partialAccept(ref, info);
+        if (!params) {
+            return;
+        }
+        if (typeof info === 'number') {
+            this.pendingBareLength.set(item, params);
+            queueMicrotask(() => {
+                const pending = this.pendingBareLength.get(item);
+                this.pendingBareLength.delete(item);
+                if (pending) {
+                    this.notify('edittrace/didPartiallyAcceptCompletion', pending);
+                }
+            });
+            return;
+        }
+        this.pendingBareLength.delete(item);
+        this.notify('edittrace/didPartiallyAcceptCompletion', params);
     }
 
     private setCallbacksLive(live: boolean): void {
@@ -177,6 +198,8 @@ export class InlineBridge {
         }
     }
 
+    private readonly fallbackAccepted = new Map<string, number>();
+
     async fallbackPartialAccept(kind: 'word' | 'line'): Promise<void> {
         const ref = this.visibleRef();
         const document = window.activeTextEditor?.document;
@@ -192,7 +215,11 @@ export class InlineBridge {
             listener.dispose();
         }
         if (ref && inserted > 0 && !this.state.callbacksLive) {
-            const params: DidPartiallyAcceptParams = { ...ref, kind, acceptedLength: inserted };
+            // Counted from the candidate's start, as VS Code's own callback counts it.
+            const key = `${ref.suggestion}:${ref.candidate}`;
+            const soFar = (this.fallbackAccepted.get(key) ?? 0) + inserted;
+            this.fallbackAccepted.set(key, soFar);
+            const params: DidPartiallyAcceptParams = { ...ref, kind, acceptedLength: soFar };
             this.notify('edittrace/didPartiallyAcceptCompletion', params);
         }
     }

@@ -102,7 +102,8 @@ export class Rating {
 
     private async send(args: object, done: string): Promise<boolean> {
         try {
-            await this.executeServerCommand(RATE_SERVER_COMMAND, [args]);
+            // Ratings given through the extension's own UI say so.
+            await this.executeServerCommand(RATE_SERVER_COMMAND, [{ ...args, source: 'bridge' }]);
             window.setStatusBarMessage(`edittrace: ${done}`, 3000);
             return true;
         } catch (error) {

@@ -127,11 +127,15 @@ async def run(args: argparse.Namespace, collector: RunningCollector, tokens: lis
     until = started + args.seconds
     peak_rss = connected_rss
 
+    lags_ms: list[float] = []
+
     async def watch_memory() -> None:
         nonlocal peak_rss
         while time.perf_counter() < until:
             peak_rss = max(peak_rss, rss_kib(collector.pid))
-            await asyncio.sleep(1)
+            asked = time.perf_counter()
+            await asyncio.sleep(0.5)
+            lags_ms.append((time.perf_counter() - asked - 0.5) * 1000)
 
     await asyncio.gather(
         watch_memory(),
@@ -185,6 +189,11 @@ async def run(args: argparse.Namespace, collector: RunningCollector, tokens: lis
         f"{(peak_rss - idle_rss) / n:.1f} KiB at peak under load (target <= 64)"
     )
     print(f"collector CPU while sending: {collector_cpu / sending_s * 100:.0f}% of one core")
+    lags_ms.sort()
+    print(
+        f"this client's own event-loop lag (part of every latency above): "
+        f"median {lags_ms[len(lags_ms) // 2]:.0f} ms, max {lags_ms[-1]:.0f} ms"
+    )
     refused = sum(c.refused for c in contractors)
     dropped = [c.dropped for c in contractors if c.dropped]
     if dropped:

@@ -189,9 +189,7 @@ class Store:
         """The first half of ``store_group``: everything but the commit.
 
         Leaves the transaction open; the caller must call ``commit_group`` (or
-        ``rollback_group``) next, from any one thread. The writer stages on the event loop
-        and commits (the fsync) on a worker thread: one hand-over of the GIL per group
-        instead of one per SQLite statement, which stalled a writer thread behind a busy loop.
+        ``rollback_group``) next. The writer times the two halves separately.
         """
         outcomes: list[int | ProtocolError] = []
         self._conn.execute("BEGIN IMMEDIATE")

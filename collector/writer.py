@@ -1,11 +1,11 @@
 """The one writer: group commit of every waiting batch, acks only after the commit.
 
 Connections put validated batches on a queue and await a future. The writer takes all
-batches waiting (up to ``max_group_events``), stores them in ONE transaction, commits on a
-worker thread (so the event loop keeps reading sockets during the fsync, and what arrives
-meanwhile forms the next group), then resolves each future with the session's new acked seq
-or the batch's refusal. A refused batch never affects the others (savepoints in
-``Store.store_group``).
+batches waiting (up to ``max_group_events``), stores them in ONE transaction on a worker
+thread (so the event loop keeps reading sockets during the inserts and the fsync, and what
+arrives meanwhile forms the next group), commits, then resolves each future with the
+session's new acked seq or the batch's refusal. A refused batch never affects the others
+(savepoints in ``Store.stage_group``).
 """
 
 from __future__ import annotations
@@ -59,6 +59,13 @@ class Writer:
             await self._task
         log.info("writer: %s", self.summary())
 
+    def _store_timed(self, batches: list[PendingBatch]) -> tuple[list[Outcome], float, float]:
+        started = time.perf_counter()
+        outcomes = self._store.stage_group(batches)
+        staged = time.perf_counter()
+        self._store.commit_group()
+        return outcomes, (staged - started) * 1000, (time.perf_counter() - staged) * 1000
+
     def summary(self) -> str:
         """Commits so far, batches per commit, and recent stage/commit times."""
         if not self.commits:
@@ -97,14 +104,12 @@ class Writer:
         batches = [batch for batch, _ in group]
         outcomes: list[Outcome]
         try:
-            # Inserts on the loop (CPU work, no GIL hand-overs), the fsync on a thread so the
-            # loop keeps reading sockets meanwhile: what arrives forms the next group.
-            started = time.perf_counter()
-            outcomes = self._store.stage_group(batches)
-            staged = time.perf_counter()
-            await asyncio.to_thread(self._store.commit_group)
-            self.stage_ms.append((staged - started) * 1000)
-            self.commit_ms.append((time.perf_counter() - staged) * 1000)
+            # All of it on a worker thread: when the disk stalls (a slow fsync, or writes
+            # throttled while the machine flushes other files) the loop keeps reading
+            # sockets, answering pings and queueing what forms the next group.
+            outcomes, stage_ms, commit_ms = await asyncio.to_thread(self._store_timed, batches)
+            self.stage_ms.append(stage_ms)
+            self.commit_ms.append(commit_ms)
             del self.stage_ms[:-10_000], self.commit_ms[:-10_000]
         except Exception as exc:  # disk full, I/O error: nothing of the group is stored
             log.exception("group commit of %d batches failed", len(batches))

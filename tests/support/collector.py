@@ -45,6 +45,7 @@ class RunningCollector:
         self.scheme = "ws"
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
+        self._pump_thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -74,8 +75,10 @@ class RunningCollector:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self.process.stdout is not None
-        pump = threading.Thread(target=self._pump, args=(self.process.stdout, lines), daemon=True)
-        pump.start()
+        self._pump_thread = threading.Thread(
+            target=self._pump, args=(self.process.stdout, lines), daemon=True
+        )
+        self._pump_thread.start()
         while True:
             try:
                 line = lines.get(timeout=START_TIMEOUT_S)
@@ -107,7 +110,10 @@ class RunningCollector:
         """SIGTERM and wait; returns the exit code."""
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(30)
+        code = self.process.wait(30)
+        if self._pump_thread is not None:  # so that .output holds its last lines
+            self._pump_thread.join(10)
+        return code
 
     def restart(self) -> None:
         """Kill (if running) and start again on the same port and database."""

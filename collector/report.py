@@ -128,7 +128,7 @@ def _rows_for_people(group: dict[str, Any], checkpoints: list[int]) -> list[tupl
             (f"  measured at {checkpoint}s", _cell("n", group[f"measured_{checkpoint}"])),
         ]
     rows += [
-        ("active hours", _cell("hours", group["active_hours"])),
+        ("active hours", f"{group['active_hours']:.3g}"),
         ("accepted chars / active hour", _cell("speed", group["accepted_chars_per_active_hour"])),
         ("share of inserted chars", _cell("share", group["suggestion_char_share"])),
         ("rated candidates", _cell("n", group["rated"])),

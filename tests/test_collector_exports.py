@@ -316,3 +316,27 @@ def test_progsnap2_code_states_in_every_position_encoding(encoding: str, tmp_pat
     with (out / "CodeStates" / "CodeStates.csv").open(newline="", encoding="utf-8") as stream:
         code = {row["CodeStateID"]: row["Code"] for row in csv.DictReader(stream)}
     assert code[last["CodeStateID"]] == b.text(APP)
+
+
+def test_progsnap2_code_states_agree_with_replay_at_every_document_event(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """Two independent rebuilds of the documents (ours and the replay API's) must agree."""
+    from edittrace.collector.replay import Replay
+
+    out = tmp_path / "ps2"
+    export(db_path, "progsnap2", out)
+    with (out / "MainTable.csv").open(newline="", encoding="utf-8") as stream:
+        main = list(csv.DictReader(stream))
+    with (out / "CodeStates" / "CodeStates.csv").open(newline="", encoding="utf-8") as stream:
+        code = {row["CodeStateID"]: row["Code"] for row in csv.DictReader(stream)}
+    uris = {"/w/app.py": APP, "/w/main.ts": MAIN_TS}
+    checked = 0
+    with Replay.open(db_path) as replay:
+        for row in main:
+            if row["EventType"] not in ("File.Open", "File.Edit", "File.Save", "X-File.Snapshot"):
+                continue
+            state = replay.session(row["SessionID"]).state_at(int(row["X-Seq"]))
+            assert code[row["CodeStateID"]] == state.text(uris[row["CodeStateSection"]]), row
+            checked += 1
+    assert checked > 50

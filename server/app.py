@@ -309,7 +309,12 @@ class EditTraceServer(LanguageServer):
             line_suffix=line_suffix.rstrip("\r\n"),
             trigger="invoked" if invoked else "automatic",
         )
-        completions = await self.provider.complete(request)
+        try:
+            completions = await self.provider.complete(request)
+        except Exception:
+            # A provider bug must not turn into an error on every keystroke.
+            logger.exception("provider %s failed", self.provider.name)
+            return None
         if not completions or document.version != version_at_request:
             return None
         latency_ms = (time.perf_counter() - started) * 1000

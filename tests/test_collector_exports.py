@@ -340,3 +340,22 @@ def test_progsnap2_code_states_agree_with_replay_at_every_document_event(
             assert code[row["CodeStateID"]] == state.text(uris[row["CodeStateSection"]]), row
             checked += 1
     assert checked > 50
+
+
+def test_every_export_column_is_described_in_the_docs(db_path: Path, tmp_path: Path) -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "exports.md").read_text(encoding="utf-8")
+    export(db_path, "parquet", tmp_path / "pq")
+    export(db_path, "preference", tmp_path / "p.jsonl")
+    export(db_path, "kto", tmp_path / "k.jsonl")
+    export(db_path, "progsnap2", tmp_path / "ps2")
+    columns = set(pq.read_table(tmp_path / "pq" / "events.parquet").column_names)
+    columns |= set(pq.read_table(tmp_path / "pq" / "suggestions.parquet").column_names)
+    for name in ("p.jsonl", "k.jsonl"):
+        for record in read_jsonl(tmp_path / name):
+            columns |= set(record) | set(record["metadata"])
+    with (tmp_path / "ps2" / "MainTable.csv").open(newline="", encoding="utf-8") as stream:
+        columns |= set(next(csv.reader(stream)))
+    for column in sorted(columns):
+        generic = column.replace("_30", "_X").replace("correctness", "K")
+        side = column.replace("chosen_", "").replace("rejected_", "")
+        assert any(f"`{name}`" in docs for name in (column, generic, side)), column

@@ -241,3 +241,14 @@ def test_realistic_session_through_a_real_database(tmp_path: Path) -> None:
     assert (s1.persistence[30].distance, s1.language, s1.contractor) == (4, "python", "carol")
     rates = {row["arm"]: row["win_rate"] for row in arm_win_rates(table)}
     assert rates == {"a": 0.0, "b": 1.0}
+
+
+def test_every_report_column_is_defined_in_the_docs() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "metrics.md").read_text(encoding="utf-8")
+    table = build_table(fixture_events())
+    columns = set(group_metrics(table)[0]) | set(arm_win_rates(table)[0])
+    for column in sorted(columns):
+        generic = column.replace("_120", "_X").replace("_30", "_X").replace("correctness", "K")
+        assert f"`{generic}`" in docs or f"`{column}`" in docs, (
+            f"{column} is not in docs/metrics.md"
+        )

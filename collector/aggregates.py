@@ -237,3 +237,50 @@ def arm_win_rates(table: SuggestionTable) -> list[dict[str, Any]]:
             }
         )
     return results
+
+
+def position_bias(table: SuggestionTable) -> list[dict[str, Any]]:
+    """How often the candidate in the first position won, where two or more were on offer.
+
+    Copilot Arena saw 82% of accepted completions be the top one, so a large share here
+    means position, not quality, decides. Two sources:
+
+    - ``comparison``: ``choice = candidate`` comparisons; first = ``order[0]``.
+    - ``accept``: offers with two or more shown candidates and one accepted;
+      first = the first shown candidate in the offer's ``shown_order``.
+
+    ``no_bias_share`` is the share expected if position did not matter (mean of 1/k).
+    """
+    results: list[dict[str, Any]] = []
+    outcomes: list[tuple[bool, int]] = []
+    for comparison in table.comparisons:
+        order = list(comparison.order)
+        if comparison.choice == "candidate" and len(order) >= 2 and comparison.candidate in order:
+            outcomes.append((comparison.candidate == order[0], len(order)))
+    results.append(_position_figures("comparison", outcomes))
+    outcomes = []
+    for offer in table.offers:
+        rows = table.rows_of(offer.session, offer.suggestion)
+        shown = [row for row in rows if row.shown]
+        accepted = [row for row in shown if row.accepted]
+        if len(shown) < 2 or len(accepted) != 1:
+            continue
+        by_index = {row.candidate: row for row in shown}
+        first = next((i for i in offer.shown_order if i in by_index), min(by_index))
+        outcomes.append((accepted[0].candidate == first, len(shown)))
+    results.append(_position_figures("accept", outcomes))
+    return results
+
+
+def _position_figures(source: str, outcomes: list[tuple[bool, int]]) -> dict[str, Any]:
+    first = sum(1 for was_first, _ in outcomes if was_first)
+    interval = wilson_interval(first, len(outcomes))
+    return {
+        "source": source,
+        "decisions": len(outcomes),
+        "first_chosen": first,
+        "first_share": ratio(first, len(outcomes)),
+        "first_share_low": None if interval is None else interval.low,
+        "first_share_high": None if interval is None else interval.high,
+        "no_bias_share": fmean(1 / size for _, size in outcomes) if outcomes else None,
+    }

@@ -162,6 +162,8 @@ class Offer:
     ts: int
     seq: int
     candidates: tuple[int, ...]
+    shown_order: tuple[int, ...] = ()
+    """Candidate indexes in the order the editor received them."""
 
 
 @dataclass(frozen=True)
@@ -340,6 +342,7 @@ def _offered(table: SuggestionTable, state: _SessionState, event: StoredEvent) -
             ts=event.ts,
             seq=event.seq,
             candidates=tuple(int(candidate["index"]) for candidate in candidates),
+            shown_order=tuple(int(index) for index in order),
         )
     )
     for candidate in candidates:

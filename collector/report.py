@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from edittrace.collector.aggregates import arm_win_rates, group_metrics
+from edittrace.collector.aggregates import arm_win_rates, group_metrics, position_bias
 from edittrace.collector.metrics import SuggestionTable
 
 FORMATS = ("table", "csv", "json")
@@ -23,6 +23,7 @@ class Report:
     arms: list[dict[str, Any]]
     checkpoints: list[int]
     notes: list[str] = field(default_factory=list)
+    positions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -30,6 +31,7 @@ class Report:
             "checkpoints": self.checkpoints,
             "groups": self.groups,
             "arms": self.arms,
+            "positions": self.positions,
             "notes": self.notes,
         }
 
@@ -46,7 +48,7 @@ def build_report(table: SuggestionTable, by: str) -> Report:
         )
     if not table.offers:
         notes.append("no suggestion.offered events in the selection")
-    return Report(by, groups, arm_win_rates(table), table.checkpoints, notes)
+    return Report(by, groups, arm_win_rates(table), table.checkpoints, notes, position_bias(table))
 
 
 def render(report: Report, output_format: str) -> str:
@@ -187,5 +189,15 @@ def render_table(report: Report) -> str:
         ]
         header = ["arm", "comparisons", "wins", "losses", "ties", "both bad", "win rate [95% CI]"]
         parts.append("Arm win rates (comparison.choice; ties count half)\n" + _grid(header, body))
+    for position in report.positions:
+        if position["decisions"]:
+            low, high = position["first_share_low"], position["first_share_high"]
+            parts.append(
+                f"Position ({position['source']}): the first-placed candidate won "
+                f"{position['first_chosen']} of {position['decisions']} "
+                f"({position['first_share'] * 100:.1f}% "
+                f"[{low * 100:.1f}–{high * 100:.1f}]; "
+                f"{position['no_bias_share'] * 100:.1f}% if position did not matter)"
+            )
     parts.extend(f"note: {note}" for note in report.notes)
     return "\n\n".join(parts) + "\n"

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from edittrace.collector.aggregates import arm_win_rates, group_metrics
-from edittrace.collector.event_reader import EventFilter, read_events
+from edittrace.collector.aggregates import arm_win_rates, group_metrics, position_bias
+from edittrace.collector.event_reader import EventFilter, StoredEvent, read_events
 from edittrace.collector.metrics import build_table
+from edittrace.collector.report import build_report, render
 from edittrace.collector.storage import open_database
 from tests.metrics_fixture import (
     A0,
@@ -33,7 +34,7 @@ from tests.metrics_fixture import (
     fill_database,
     fixture_events,
 )
-from tests.support.sessions import realistic_session
+from tests.support.sessions import SessionBuilder, realistic_session
 
 Z95 = 1.959963984540054
 
@@ -252,3 +253,22 @@ def test_every_report_column_is_defined_in_the_docs() -> None:
         assert f"`{generic}`" in docs or f"`{column}`" in docs, (
             f"{column} is not in docs/metrics.md"
         )
+
+
+def test_position_bias_counts_first_placed_wins() -> None:
+    b = SessionBuilder(SESSION_B)
+    b.open("file:///w/a.py", "")
+    for accepted in (0, 0, 1):  # shown_order is [0, 1]: the first-placed one wins twice
+        offer = b.offer("file:///w/a.py", ["one\n", "two\n"], arms=["a", "b"])
+        b.show(offer, 0)
+        b.show(offer, 1)
+        b.accept(offer, accepted)
+        b.compare(offer, "candidate", candidate=accepted, order=[1, 0])
+    events = [StoredEvent(SESSION_B, e.seq, e.type, e.ts, "bob", e.data) for e in b.events]
+    comparison, accept = position_bias(build_table(events))
+    assert (accept["decisions"], accept["first_chosen"], accept["no_bias_share"]) == (3, 2, 0.5)
+    assert accept["first_share"] == pytest.approx(2 / 3)
+    # In the comparisons candidate 1 was placed first, and chosen once.
+    assert (comparison["decisions"], comparison["first_chosen"]) == (3, 1)
+    output = render(build_report(build_table(events), "arm"), "table")
+    assert "Position (accept): the first-placed candidate won 2 of 3 (66.7%" in output

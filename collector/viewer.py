@@ -9,17 +9,22 @@ their data comes from the JSON endpoints below, computed by ``edittrace.collecto
     /replay/api/SESSION/events        JSON: timeline (event times, types, lanes)
     /replay/api/SESSION/state?seq=N   JSON: the state after seq N (or ?ts=T)
 
-Replays run in a worker thread, one at a time, so a long first pass never stalls the
-collector's event loop. Opened sessions are kept (with their seek checkpoints) until the
-session grows or falls out of a small cache.
+Replays run in one worker thread, one at a time, so a long first pass never stalls the
+collector's event loop. The collector must answer an HTTP request within its handshake
+timeout, so an answer not ready within ``EDITTRACE_REPLAY_ANSWER_WITHIN_S`` seconds
+(default 4) is a 202 ``{"status": "preparing"}``: the work goes on, and the same request
+made again gets the result (the pages retry by themselves). Opened sessions are kept
+(with their seek checkpoints) until the session grows or falls out of a small cache.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
+import os
+import sqlite3
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -37,7 +42,6 @@ class _Sessions:
     """Open ``SessionReplay`` objects by (database, session), dropped when the session grows."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
         self.replays: dict[Path, Replay] = {}
         self.sessions: OrderedDict[tuple[Path, str], tuple[int, SessionReplay]] = OrderedDict()
 
@@ -81,34 +85,45 @@ def _page(name: str, **values: str) -> Response:
 
 def _handle(request: HttpRequest) -> Response:
     parts = [unquote(part) for part in request.path.split("/")[2:]]
-    with _cache.lock:
-        try:
-            return _route(request, parts)
-        except KeyError:
-            return respond_json(404, {"error": "unknown_session", "path": request.path})
-        except ReplayMismatch as mismatch:
-            return respond_json(
-                409,
-                {
-                    "error": "replay_mismatch",
-                    "session": mismatch.session,
-                    "seq": mismatch.seq,
-                    "uri": mismatch.uri,
-                    "expected": mismatch.expected,
-                    "actual": mismatch.actual,
-                    "detail": mismatch.detail,
-                },
-            )
+    try:
+        return _route(request, parts)
+    except KeyError:
+        return respond_json(404, {"error": "unknown_session", "path": request.path})
+    except ReplayMismatch as mismatch:
+        return respond_json(
+            409,
+            {
+                "error": "replay_mismatch",
+                "session": mismatch.session,
+                "seq": mismatch.seq,
+                "uri": mismatch.uri,
+                "expected": mismatch.expected,
+                "actual": mismatch.actual,
+                "detail": mismatch.detail,
+            },
+        )
+
+
+def _html(request: HttpRequest, parts: list[str]) -> Response:
+    """The two pages: answered at once, never queued behind a replay."""
+    if parts in ([], [""]):
+        return _page("list.html")
+    if len(parts) != 1:
+        return respond(404, "not found\n")
+    # Its own short-lived connection: the worker's may be busy in another thread.
+    conn = sqlite3.connect(f"{request.db_path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        known = conn.execute(
+            "SELECT 1 FROM events WHERE session = ? LIMIT 1", (parts[0],)
+        ).fetchone()
+    finally:
+        conn.close()
+    if known is None:
+        return respond(404, f"no session {parts[0]!r}\n")
+    return _page("viewer.html", session=parts[0])
 
 
 def _route(request: HttpRequest, parts: list[str]) -> Response:
-    if parts in ([], [""]):
-        return _page("list.html")
-    if parts[0] != "api":
-        if len(parts) != 1:
-            return respond(404, "not found\n")
-        _cache.session(request.db_path, parts[0])  # 404 for an unknown session
-        return _page("viewer.html", session=parts[0])
     if parts[1:] == ["sessions"]:
         summaries = _cache.replay(request.db_path).sessions()
         return respond_json(200, {"sessions": [summary_json(s) for s in reversed(summaries)]})
@@ -130,9 +145,41 @@ def _route(request: HttpRequest, parts: list[str]) -> Response:
     return respond_json(200, state_json(state))
 
 
+# One worker: replays share SQLite connections and caches, and run one at a time.
+_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edittrace-replay")
+_pending: dict[tuple[str, ...], Future[Response]] = {}
+
+
+def _answer_within_s() -> float:
+    return float(os.environ.get("EDITTRACE_REPLAY_ANSWER_WITHIN_S", "4"))
+
+
 async def handle(request: HttpRequest) -> Response:
-    """Every ``/replay/`` request; the replay work runs off the event loop."""
-    return await asyncio.to_thread(_handle, request)
+    """Every ``/replay/`` request; the replay work runs off the event loop (see above)."""
+    parts = [unquote(part) for part in request.path.split("/")[2:]]
+    if not parts or parts[0] != "api":
+        return _html(request, parts)
+    query = tuple(
+        f"{name}={value}"
+        for name, values in sorted(request.query.items())
+        if name != "token"
+        for value in values
+    )
+    key = (str(request.db_path), request.path, *query)
+    job = _pending.get(key)
+    if job is None:
+        job = _worker.submit(_handle, request)
+        _pending[key] = job
+    if not job.done():
+        try:
+            # shield: a timeout here must not cancel the job, a later request collects it.
+            await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(job)), timeout=_answer_within_s()
+            )
+        except TimeoutError:
+            return respond_json(202, {"status": "preparing", "detail": "replaying; ask again"})
+    _pending.pop(key, None)
+    return job.result()
 
 
 def _bare(request: HttpRequest) -> Response:

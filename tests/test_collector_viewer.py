@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -132,15 +133,24 @@ def test_a_forged_snapshot_answers_409_with_where(collector: RunningCollector) -
     assert (answer["error"], answer["seq"], answer["uri"]) == ("replay_mismatch", b.last_seq, APP)
 
 
+@pytest.fixture(params=["4", "0"], ids=["prompt-answers", "every-answer-202-first"])
+def answer_within(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How long the collector waits for a replay before answering 202 (set before it starts)."""
+    value = str(request.param)
+    monkeypatch.setenv("EDITTRACE_REPLAY_ANSWER_WITHIN_S", value)
+    return value
+
+
 def test_the_viewer_in_chromium_shows_the_document_lanes_and_ghost_text(
-    recorded: tuple[RunningCollector, SessionBuilder, str],
+    answer_within: str, recorded: tuple[RunningCollector, SessionBuilder, str]
 ) -> None:
     collector, builder, token = recorded
     assert builder.history is not None
     node = shutil.which("node")
     assert node, "node is missing"
     assert (PLAYWRIGHT / "playwright-core").is_dir(), "run scripts/setup.d/20-replay.sh"
-    ARTIFACTS.mkdir(exist_ok=True)
+    artifacts = ARTIFACTS / ("viewer-202-first" if answer_within == "0" else "viewer")
+    artifacts.mkdir(parents=True, exist_ok=True)
     seq = 30
     done = subprocess.run(
         [
@@ -149,7 +159,7 @@ def test_the_viewer_in_chromium_shows_the_document_lanes_and_ghost_text(
             f"{collector.http_url}/replay/?token={token}",
             "session-1",
             str(seq),
-            str(ARTIFACTS),
+            str(artifacts),
         ],
         capture_output=True,
         text=True,
@@ -196,4 +206,30 @@ def test_the_viewer_in_chromium_shows_the_document_lanes_and_ghost_text(
     assert at_bar["text"] == "import os\ndef greet(name):\n    "
     assert at_bar["ghostColour"] == "rgb(140, 149, 159)"
     assert "session-1-sugg-1 #0 shown (model-a)" in at_bar["onScreen"]
-    assert (ARTIFACTS / "replay-accepted-suggestion.png").stat().st_size > 10_000
+    assert (artifacts / "replay-accepted-suggestion.png").stat().st_size > 10_000
+
+
+def test_an_answer_that_takes_long_is_a_202_and_the_same_request_collects_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Answer within 0 s: every first request is still being replayed when the answer is due.
+    monkeypatch.setenv("EDITTRACE_REPLAY_ANSWER_WITHIN_S", "0")
+    running = RunningCollector(tmp_path / "collector.sqlite")
+    running.start()
+    try:
+        builder = realistic_session(keep_history=True)
+        builder.store(running.db_path)
+        token = running.token("rita", researcher=True)
+        url = running.http_url + "/replay/api/session-1/state?seq=30"
+        first_status, first_body = get(url, token)
+        assert first_status == 202 and json.loads(first_body)["status"] == "preparing"
+        deadline = time.monotonic() + 30
+        status, body = first_status, first_body
+        while status == 202 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            status, body = get(url, token, header=True)  # the token may come either way
+        assert status == 200
+        state = json.loads(body)
+        assert "".join(t for t, _ in state["documents"][0]["segments"]) == builder.history[29][APP]
+    finally:
+        running.kill()

@@ -4,8 +4,13 @@
   const token = new URLSearchParams(location.search).get("token");
   const suffix = token ? "?token=" + encodeURIComponent(token) : "";
   const cell = (row, text) => { const td = row.insertCell(); td.textContent = text; return td; };
-  fetch("/replay/api/sessions" + suffix)
-    .then((response) => { if (!response.ok) throw new Error("HTTP " + response.status); return response.json(); })
+  // 202: the collector is busy replaying; ask again shortly.
+  const load = () => fetch("/replay/api/sessions" + suffix).then((response) => {
+    if (response.status === 202) return new Promise((resolve) => setTimeout(resolve, 500)).then(load);
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    return response.json();
+  });
+  load()
     .then((answer) => {
       const body = document.querySelector("#sessions tbody");
       for (const s of answer.sessions) {

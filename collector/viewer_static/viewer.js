@@ -14,11 +14,16 @@
   let selectedUri = null;
   let requested = 0;
 
+  // 202 means the collector is still replaying (a long session's first pass): ask again.
   function get(path, query) {
     const params = new URLSearchParams(query || {});
     if (token) params.set("token", token);
     return fetch(base + path + "?" + params.toString()).then((response) =>
       response.json().then((body) => {
+        if (response.status === 202) {
+          $("readout").textContent = "preparing the replay\u2026";
+          return new Promise((resolve) => setTimeout(resolve, 500)).then(() => get(path, query));
+        }
         if (!response.ok) throw new Error(body.error + (body.seq ? " at seq " + body.seq : "") + ": " + (body.detail || ""));
         return body;
       }));
@@ -138,11 +143,14 @@
     $("scrubber").value = String(ts - timeline.first_ts);
     $("seq-input").value = String(currentSeq);
     $("playhead").style.left = "calc(" + LABEL_WIDTH + "px + " + fraction(ts).toFixed(5) + " * (100% - " + LABEL_WIDTH + "px))";
-    $("readout").textContent = "seq " + currentSeq + " / " + timeline.last_seq + "   t " + clock(ts);
+    showReadout(currentSeq);
     const ticket = ++requested;
     get("state", { seq: currentSeq })
       .then((state) => { if (ticket === requested) drawState(state); })
       .catch((error) => { if (ticket === requested) showError(String(error)); });
+  }
+  function showReadout(seq) {
+    $("readout").textContent = "seq " + seq + " / " + timeline.last_seq + "   t " + clock(tsOf(seq));
   }
   function showError(message) {
     const pre = $("document");
@@ -159,6 +167,7 @@
     return low > 0 ? edits[low - 1].uri : null;
   }
   function drawState(state) {
+    showReadout(state.seq);
     const uris = state.documents.map((d) => d.uri);
     let uri = uris.includes(selectedUri) ? selectedUri : lastEditedUri(state.seq);
     if (!uris.includes(uri)) uri = uris[0] || null;
@@ -228,6 +237,9 @@
       offset += points.length;
     }
     addMark(offset);
+    // Keep the cursor (where the action is) in the middle of the pane.
+    const mark = pre.querySelector(".cursor") || pre.querySelector(".ghost");
+    if (mark) pre.scrollTop = Math.max(0, mark.offsetTop - pre.offsetTop - pre.clientHeight / 2);
   }
 
   // --- controls ------------------------------------------------------------------------------

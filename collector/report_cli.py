@@ -63,8 +63,8 @@ def report(
     a 95% Wilson interval) beside the character-based rate, persistence and fuzzy
     persistence at every checkpoint in the data, efficiency, accepted characters per active
     hour, the share of inserted characters that came from suggestions, a ratings summary;
-    then arm win rates from side-by-side comparisons. Every figure is defined in
-    docs/metrics.md.
+    then arm win rates from side-by-side comparisons and how often the first-placed
+    candidate won (position bias). Every figure is defined in docs/metrics.md.
 
     \b
     Examples:

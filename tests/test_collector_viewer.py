@@ -230,6 +230,7 @@ def test_an_answer_that_takes_long_is_a_202_and_the_same_request_collects_it(
             status, body = get(url, token, header=True)  # the token may come either way
         assert status == 200
         state = json.loads(body)
+        assert builder.history is not None
         assert "".join(t for t, _ in state["documents"][0]["segments"]) == builder.history[29][APP]
     finally:
         running.kill()

@@ -215,7 +215,7 @@ class Delivery:
 
     async def _release_loop(self) -> None:
         # Releases are batched (at most one per interval): each one replays the held window.
-        interval_s = min(RELEASE_INTERVAL_S, self.hold_back_ms / 10_000)
+        interval_s = max(0.05, min(RELEASE_INTERVAL_S, self.hold_back_ms / 10_000))
         while True:
             self._appended.clear()
             released, next_due = await self._call(self._release)

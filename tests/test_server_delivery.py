@@ -157,3 +157,37 @@ async def test_a_refused_token_is_reported_then_a_good_one_connects(
     finally:
         await delivery.stop()
     assert stored_seqs(collector, session) == [1, 2, 3, 4, 5]
+
+
+async def test_a_session_of_another_contractor_is_parked_and_reported(
+    collector: RunningCollector, tmp_path: Path
+) -> None:
+    session = str(uuid.uuid4())
+    events = session_events(5)
+    ann = Delivery(tmp_path / "ann.sqlite", hold_back_ms=0, on_status=lambda s: None)
+    await ann.start()
+    try:
+        ann.configure(collector.url, collector.token("ann"))
+        ann.submit(session, events)
+        await wait_until(lambda: len(stored_seqs(collector, session)) == 5, "ann's upload")
+    finally:
+        await ann.stop()
+
+    statuses: list[DeliveryStatus] = []
+    bob = Delivery(tmp_path / "bob.sqlite", hold_back_ms=0, on_status=statuses.append)
+    await bob.start()
+    try:
+        bob.configure(collector.url, collector.token("bob"))
+        theirs = [Event(e.seq, e.type, e.ts + 1, e.data) for e in events]
+        bob.submit(session, theirs)  # the same session id, claimed by ann first
+        await wait_until(lambda: "forbidden" in (bob.status.last_error or ""), "forbidden")
+        assert session in (bob.status.last_error or "")
+        assert bob.status.queued == 5  # parked, not dropped
+        other = str(uuid.uuid4())
+        bob.submit(other, session_events(3))  # bob's own sessions still go through
+        await wait_until(lambda: stored_seqs(collector, other) == [1, 2, 3], "bob's session")
+        assert bob.status.queued == 5
+    finally:
+        await bob.stop()
+    assert len(collector.events(session)) == 5
+    assert all(row["contractor"] == "ann" for row in collector.events(session))

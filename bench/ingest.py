@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -132,7 +133,10 @@ def main() -> None:
             collector_cpu = cpu_seconds(collector.pid) - cpu_before
             stored = collector.query("SELECT count(*) FROM events")[0][0]
         finally:
-            collector.terminate()  # SIGTERM: the collector logs its writer's figures
+            try:  # SIGTERM: the collector commits what it holds and logs its writer's figures
+                collector.terminate(timeout_s=300)
+            except subprocess.TimeoutExpired:
+                collector.kill()
     writer = [line for line in collector.output if "writer:" in line]
     end_to_end = total / elapsed
     print(machine_note())

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -227,7 +228,10 @@ def main() -> None:
         try:
             asyncio.run(run(args, collector, tokens))
         finally:
-            collector.terminate()  # SIGTERM: the collector logs its writer's figures
+            try:  # SIGTERM: the collector commits what it holds and logs its writer's figures
+                collector.terminate(timeout_s=300)
+            except subprocess.TimeoutExpired:
+                collector.kill()
             writer = [line for line in collector.output if "writer:" in line]
             print("collector " + (writer[-1].split("writer:", 1)[1].strip() if writer else "-"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import ssl
 import sys
 from datetime import UTC, datetime
@@ -122,11 +123,14 @@ def serve(
 
     def announce(running: Collector) -> None:
         token = first_token or "<a token from `edittrace collector token create NAME`>"
+        url = running.url
+        if host in ("0.0.0.0", "::", ""):  # listening everywhere: editors use a real name
+            url = url.replace(f"//{host}:", f"//{socket.gethostname()}:", 1)
         lines = [
             f"edittrace collector listening on {running.url}",
             f"database: {db_path.resolve()}",
             "An editor connects with these settings (or environment variables):",
-            f"  EDITTRACE_COLLECTOR_URL={running.url}",
+            f"  EDITTRACE_COLLECTOR_URL={url}",
             f"  EDITTRACE_TOKEN={token}",
         ]
         if first_token:

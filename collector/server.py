@@ -15,6 +15,7 @@ import logging
 import signal
 import ssl
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,11 @@ class Collector:
         self._store = Store(open_database(db_path))
         self._reads = open_database(db_path)  # event-loop thread only: tokens, welcome, HTTP
         self._writer = Writer(self._store, self.limits.max_group_events)
-        self._identities: dict[ServerConnection, TokenCheck] = {}
+        # Weak: a request that passes auth but never becomes a websocket (no upgrade headers,
+        # the peer leaves mid-handshake) never reaches _handle to pop its entry.
+        self._identities: weakref.WeakKeyDictionary[ServerConnection, TokenCheck] = (
+            weakref.WeakKeyDictionary()
+        )
         self._replies: set[asyncio.Queue[_Reply | None]] = set()
         self._server: Server | None = None
         self._stopping = False
@@ -111,6 +116,10 @@ class Collector:
             max_size=self.limits.websocket_max_size,
             max_queue=4,
             close_timeout=3,  # a peer that does not answer the close must not hold a shutdown
+            # Back-pressure (a slow disk) pauses reading a connection, pongs included: give
+            # a live peer a minute before calling it dead.
+            ping_interval=20,
+            ping_timeout=60,
             ssl=self.ssl_context,
             logger=logging.getLogger("edittrace.collector.websockets"),
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import ssl
 import subprocess
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -343,3 +345,15 @@ async def test_tls_serves_wss_with_the_given_certificate(
             await connect(secure.url, additional_headers=bearer("x"), open_timeout=20)
     finally:
         secure.kill()
+
+
+def test_plain_http_get_of_the_stream_path_is_refused_cleanly(collector: RunningCollector) -> None:
+    token = collector.token("ann")
+    request = urllib.request.Request(
+        collector.http_url + "/v1/stream", headers={"Authorization": f"Bearer {token}"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=20)
+    assert refused.value.code == 426  # Upgrade Required: it is a websocket endpoint
+    with urllib.request.urlopen(collector.http_url + "/v1/health", timeout=20) as health:
+        assert health.read() == b"ok\n"

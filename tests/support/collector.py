@@ -106,11 +106,11 @@ class RunningCollector:
             self.process.kill()
             self.process.wait(10)
 
-    def terminate(self) -> int:
+    def terminate(self, timeout_s: float = 30) -> int:
         """SIGTERM and wait; returns the exit code."""
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(30)
+        code = self.process.wait(timeout_s)
         if self._pump_thread is not None:  # so that .output holds its last lines
             self._pump_thread.join(10)
         return code

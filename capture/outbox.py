@@ -28,6 +28,8 @@ from edittrace.capture.masking import Mirror, SessionState, release_session
 from edittrace.protocol.frames import Event
 
 SCHEMA_VERSION = 1
+STALE_STATE_MS = 7 * 24 * 3600 * 1000
+"""Masking state of a session with nothing left in the outbox is dropped after a week."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -50,7 +52,8 @@ CREATE TABLE IF NOT EXISTS mirrors (
 CREATE TABLE IF NOT EXISTS session_state (
     session TEXT PRIMARY KEY,
     encoding TEXT NOT NULL,
-    known_secrets TEXT NOT NULL    -- JSON list of secrets seen in this session's documents
+    known_secrets TEXT NOT NULL,   -- JSON list of secrets seen in this session's documents
+    updated INTEGER NOT NULL       -- Unix ms of the release that wrote it
 ) WITHOUT ROWID;
 """
 
@@ -100,7 +103,11 @@ class Outbox:
         self._queued += max(0, cursor.rowcount)
 
     def release(self, now_ms: int) -> int:
-        """Mask and make sendable every event older than the hold-back; returns how many."""
+        """Mask and make sendable every event older than the hold-back; returns how many.
+
+        Each session is read, masked and written inside one write transaction, so two
+        servers sharing this file (two editor windows) never release an event twice.
+        """
         cutoff = now_ms - self.hold_back_ms
         released = 0
         sessions = [
@@ -112,44 +119,57 @@ class Outbox:
             )
         ]
         for session in sessions:
-            pending = self._events("WHERE session = ? AND released = 0 ORDER BY seq", (session,))
-            due = 0
-            while due < len(pending) and pending[due].ts <= cutoff:
-                due += 1
-            if due:
-                self._release(session, pending, due)
-                released += due
+            with self._transaction():
+                released += self._release(session, cutoff, now_ms)
+        with self._transaction():
+            # State of sessions long finished elsewhere (cut off by a crash: no session.end).
+            self._db.execute(
+                "DELETE FROM mirrors WHERE session IN (SELECT session FROM session_state "
+                "WHERE updated < ? AND session NOT IN (SELECT session FROM events))",
+                (now_ms - STALE_STATE_MS,),
+            )
+            self._db.execute(
+                "DELETE FROM session_state WHERE updated < ? "
+                "AND session NOT IN (SELECT session FROM events)",
+                (now_ms - STALE_STATE_MS,),
+            )
+        # Recounted here (at most once a release) in case another process shares the file.
+        self._queued = self._db.execute("SELECT count(*) FROM events").fetchone()[0]
         return released
 
-    def _release(self, session: str, pending: list[Event], due: int) -> None:
+    def _release(self, session: str, cutoff: int, now_ms: int) -> int:
+        pending = self._events("WHERE session = ? AND released = 0 ORDER BY seq", (session,))
+        due = 0
+        while due < len(pending) and pending[due].ts <= cutoff:
+            due += 1
+        if not due:
+            return 0
         state = self._state(session)
         masked, new_state = release_session(state, pending, due)
-        ended = any(event.type == "session.end" for event in masked)
-        with self._transaction():
-            self._db.executemany(
-                "UPDATE events SET data = ?, released = 1 WHERE session = ? AND seq = ?",
-                [(_dumps(dict(e.data)), session, e.seq) for e in masked],
-            )
-            if ended:  # nothing follows a session.end; its documents need no mirror
-                self._db.execute("DELETE FROM mirrors WHERE session = ?", (session,))
-                self._db.execute("DELETE FROM session_state WHERE session = ?", (session,))
-                return
-            for uri in state.mirrors.keys() - new_state.mirrors.keys():
+        self._db.executemany(
+            "UPDATE events SET data = ?, released = 1 WHERE session = ? AND seq = ?",
+            [(_dumps(dict(e.data)), session, e.seq) for e in masked],
+        )
+        if any(event.type == "session.end" for event in masked):
+            # Nothing follows a session.end: its documents need no mirror any more.
+            self._db.execute("DELETE FROM mirrors WHERE session = ?", (session,))
+            self._db.execute("DELETE FROM session_state WHERE session = ?", (session,))
+            return due
+        for uri in state.mirrors.keys() - new_state.mirrors.keys():
+            self._db.execute("DELETE FROM mirrors WHERE session = ? AND uri = ?", (session, uri))
+        for uri, mirror in new_state.mirrors.items():
+            if state.mirrors.get(uri) != mirror:
                 self._db.execute(
-                    "DELETE FROM mirrors WHERE session = ? AND uri = ?", (session, uri)
+                    "INSERT OR REPLACE INTO mirrors (session, uri, raw, masked) "
+                    "VALUES (?, ?, ?, ?)",
+                    (session, uri, mirror.raw, mirror.masked),
                 )
-            for uri, mirror in new_state.mirrors.items():
-                if state.mirrors.get(uri) != mirror:
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO mirrors (session, uri, raw, masked) "
-                        "VALUES (?, ?, ?, ?)",
-                        (session, uri, mirror.raw, mirror.masked),
-                    )
-            self._db.execute(
-                "INSERT OR REPLACE INTO session_state (session, encoding, known_secrets) "
-                "VALUES (?, ?, ?)",
-                (session, new_state.encoding, _dumps(sorted(new_state.known_secrets))),
-            )
+        self._db.execute(
+            "INSERT OR REPLACE INTO session_state (session, encoding, known_secrets, updated) "
+            "VALUES (?, ?, ?, ?)",
+            (session, new_state.encoding, _dumps(sorted(new_state.known_secrets)), now_ms),
+        )
+        return due
 
     def _state(self, session: str) -> SessionState:
         state = SessionState()

@@ -124,3 +124,61 @@ def test_the_file_is_wal_and_a_newer_schema_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(RuntimeError, match="newer edittrace"):
         Outbox(path, 0)
+
+
+def doc_session(count: int) -> list[Event]:
+    """A session that opens a document and types ``count`` characters, 100 ms apart."""
+    start = {"client": "t", "client_version": "1", "position_encoding": "utf-16"}
+    opened = {"uri": "file:///a.py", "language_id": "python", "version": 1, "text": "k = '"}
+    found = [Event(1, "session.start", T0, start), Event(2, "doc.open", T0, opened)]
+    for index, char in enumerate(("AKIA" + "Q2W3E4R5T6Y7U8I9" + "'")[:count]):
+        where = {"line": 0, "character": 5 + index}
+        change = {"range": {"start": where, "end": where}, "text": char}
+        data = {"uri": "file:///a.py", "version": index + 2, "changes": [change]}
+        found.append(Event(index + 3, "doc.change", T0 + (index + 1) * 100, data))
+    return found
+
+
+def mirror_rows(path: Path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("SELECT count(*) FROM mirrors").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_two_servers_sharing_the_file_release_each_event_once(tmp_path: Path) -> None:
+    alone = Outbox(tmp_path / "alone.sqlite", 1_000)
+    first = Outbox(tmp_path / "shared.sqlite", 1_000)
+    second = Outbox(tmp_path / "shared.sqlite", 1_000)
+    alone.append(S1, doc_session(21))
+    first.append(S1, doc_session(21))
+    for step, outbox in enumerate([first, second, first, second, second, first]):
+        now = T0 + 1_000 + step * 400
+        alone.release(now)
+        outbox.release(now)
+    alone.release(T0 + 60_000)
+    second.release(T0 + 60_000)
+    shared = first.sendable(S1, 0, 100)
+    assert [e.data for e in shared] == [e.data for e in alone.sendable(S1, 0, 100)]
+    assert "AKIA" not in str([e.data for e in shared])
+    assert first.queued() == second.queued() == 23  # each counts what the other appended
+
+
+def test_masking_state_goes_with_the_session(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite"
+    outbox = Outbox(path, 0)
+    outbox.append(S1, doc_session(5))
+    outbox.release(T0 + 1_000)
+    assert mirror_rows(path) == 1  # the document's raw and masked text, for the next release
+    outbox.append(S1, [Event(8, "session.end", T0 + 2_000, {"reason": "shutdown"})])
+    outbox.release(T0 + 3_000)
+    assert mirror_rows(path) == 0
+
+    outbox.append(S2, doc_session(5))  # cut off by a crash: no session.end ever comes
+    outbox.release(T0 + 1_000)
+    outbox.acknowledge(S2, 7)
+    outbox.release(T0 + 2 * 24 * 3600 * 1000)
+    assert mirror_rows(path) == 1  # a quiet session may still be going on
+    outbox.release(T0 + 8 * 24 * 3600 * 1000)
+    assert mirror_rows(path) == 0

@@ -30,6 +30,8 @@ from edittrace.protocol.frames import Event
 SCHEMA_VERSION = 1
 STALE_STATE_MS = 7 * 24 * 3600 * 1000
 """Masking state of a session with nothing left in the outbox is dropped after a week."""
+PRUNE_EVERY_MS = 3600 * 1000
+RECOUNT_EVERY_MS = 10_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -86,6 +88,7 @@ class Outbox:
                     self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self._queued: int = self._db.execute("SELECT count(*) FROM events").fetchone()[0]
+        self._pruned_ms = self._counted_ms = -(2**62)
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -121,6 +124,16 @@ class Outbox:
         for session in sessions:
             with self._transaction():
                 released += self._release(session, cutoff, now_ms)
+        if now_ms - self._pruned_ms >= PRUNE_EVERY_MS:
+            self._prune(now_ms)
+        if now_ms - self._counted_ms >= RECOUNT_EVERY_MS:
+            # Another process may share the file: recount now and then, not per append.
+            self._counted_ms = now_ms
+            self._queued = self._db.execute("SELECT count(*) FROM events").fetchone()[0]
+        return released
+
+    def _prune(self, now_ms: int) -> None:
+        self._pruned_ms = now_ms
         with self._transaction():
             # State of sessions long finished elsewhere (cut off by a crash: no session.end).
             self._db.execute(
@@ -133,9 +146,6 @@ class Outbox:
                 "AND session NOT IN (SELECT session FROM events)",
                 (now_ms - STALE_STATE_MS,),
             )
-        # Recounted here (at most once a release) in case another process shares the file.
-        self._queued = self._db.execute("SELECT count(*) FROM events").fetchone()[0]
-        return released
 
     def _release(self, session: str, cutoff: int, now_ms: int) -> int:
         pending = self._events("WHERE session = ? AND released = 0 ORDER BY seq", (session,))

@@ -391,10 +391,20 @@ def _masked_positions(mirror: Mirror) -> bytearray:
     return flags
 
 
-@functools.lru_cache(maxsize=8192)
+CACHED_WINDOW_CHARS = 8_000
+"""Windows up to this size are cached (a few MB at most); whole documents are not."""
+
+
 def _findings(window: str) -> tuple[Finding, ...]:
-    """Detection over a window of text; a held event is replayed at every release until it
-    is due, over the same window each time, so this is mostly a cache hit."""
+    """Detection over a window of text. A held event is replayed at every release until it
+    is due, over the same window each time, so for edit windows this is mostly a cache hit."""
+    if len(window) > CACHED_WINDOW_CHARS:
+        return tuple(find_secrets(window))
+    return _cached_findings(window)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_findings(window: str) -> tuple[Finding, ...]:
     return tuple(find_secrets(window))
 
 

@@ -191,3 +191,35 @@ async def test_a_session_of_another_contractor_is_parked_and_reported(
         await bob.stop()
     assert len(collector.events(session)) == 5
     assert all(row["contractor"] == "ann" for row in collector.events(session))
+
+
+async def test_a_typed_key_reaches_the_collector_masked(
+    collector: RunningCollector, tmp_path: Path
+) -> None:
+    key = "AKIA" + "R4T7Y2U9I3O6P1L5"
+    session = str(uuid.uuid4())
+    now = int(time.time() * 1000)
+    start = {"client": "test", "client_version": "1", "position_encoding": "utf-16"}
+    opened = {"uri": "file:///w/s.py", "language_id": "python", "version": 1, "text": ""}
+    events = [Event(1, "session.start", now, start), Event(2, "doc.open", now, opened)]
+    for index, char in enumerate("key = '" + key + "'"):
+        where = {"line": 0, "character": index}
+        change: dict[str, Any] = {"range": {"start": where, "end": where}, "text": char}
+        data = {"uri": "file:///w/s.py", "version": index + 2, "changes": [change]}
+        events.append(Event(index + 3, "doc.change", now + index * 40, data))
+    delivery = Delivery(tmp_path / "outbox.sqlite", hold_back_ms=1_500, on_status=lambda s: None)
+    await delivery.start()
+    try:
+        delivery.configure(collector.url, collector.token("ann"))
+        for event in events:  # one submit per keystroke, as the server does
+            delivery.submit(session, [event])
+        await wait_until(lambda: len(stored_seqs(collector, session)) == len(events), "upload")
+    finally:
+        await delivery.stop()
+    typed = "".join(
+        change["text"]
+        for row in collector.events(session)
+        if row["type"] == "doc.change"
+        for change in row["data"]["changes"]
+    )
+    assert typed == "key = '" + "*" * len(key) + "'"

@@ -60,6 +60,10 @@ def replay(
             elif print_mode:
                 _print_documents(player, at_seq)
             else:
+                if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                    raise click.ClickException(
+                        "the player needs a terminal; in scripts use --print (and --at SEQ)"
+                    )
                 from edittrace.collector.replay_tui import play
 
                 play(player, start_seq=at_seq)

@@ -63,6 +63,15 @@ def test_without_a_session_it_lists_them(two_documents: tuple[Path, SessionBuild
     assert f"{len(builder.events)}" in done.stdout
 
 
+def test_the_player_without_a_terminal_says_to_use_print(
+    two_documents: tuple[Path, SessionBuilder],
+) -> None:
+    db, _ = two_documents
+    done = run("--db", str(db), "two-docs")
+    assert done.returncode == 1
+    assert "needs a terminal" in done.stderr and "--print" in done.stderr
+
+
 def test_unknown_session_and_a_forged_snapshot_fail_with_reasons(tmp_path: Path) -> None:
     b = SessionBuilder("forged")
     b.open(APP, "abc")

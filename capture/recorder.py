@@ -210,7 +210,9 @@ class Recorder:
         if not self.scope.allows(uri) or len(text) > self.settings.max_document_chars:
             return
         mirror = DocumentMirror(text, version=version, encoding=self._encoding)
-        document = _Document(mirror=mirror, language_id=language_id)
+        # Opened while paused: the record may still show an earlier text of it open, so the
+        # resume sends a snapshot (or a doc.open if the record shows it closed).
+        document = _Document(mirror, language_id, changed_while_paused=self._paused)
         self._documents[uri] = document
         if self.recording:
             self._emit_open(now_ms, uri, document)
@@ -398,6 +400,13 @@ class Recorder:
         if chosen.phase is Phase.RESOLVING and resolution and resolution.outcome == "accepted":
             self._finish(offer, chosen)  # the text went in; an accept stays an accept
             return
+        # The editor's word replaces an inference still in its grace; what the editor does
+        # not say (why a suggestion was ignored) is kept from the inference.
+        inferred = resolution if chosen.phase is Phase.RESOLVING else None
+        if inferred is not None and outcome == inferred.outcome:
+            reason = reason or inferred.reason
+            if user_typing_disagreed is None:
+                user_typing_disagreed = inferred.user_typing_disagreed
         chosen.phase = Phase.OPEN
         chosen.resolution = None
         self._conclude(
@@ -742,6 +751,8 @@ class Recorder:
         ``before`` is set when the ending edit was already applied to the mirror: that
         edit, and the partially accepted text as it was before it.
         """
+        if candidate.phase is not Phase.OPEN:
+            return  # already decided, e.g. "other_accepted" by a sibling's partial accept
         taken = candidate.partial_adds()
         if taken:
             start = candidate.insert_at

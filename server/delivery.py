@@ -292,7 +292,7 @@ class Delivery:
         ) as socket:
             client.connect(await self._call(self._sessions))
             await self._flush(socket, client)
-            sender = asyncio.create_task(self._send_loop(socket, client))
+            sender = asyncio.create_task(self._send_loop(socket, client, url, token))
             try:
                 async for message in socket:
                     try:
@@ -312,7 +312,7 @@ class Delivery:
                     elif client.last_error is not None and client.last_error != self._last_error:
                         self._error(client.last_error)
                     self._released.set()  # wake the sender: in-flight room or a rewind
-                    if self._reconfigured.is_set():
+                    if self._moved(url, token):
                         break
             finally:
                 sender.cancel()
@@ -320,12 +320,20 @@ class Delivery:
                     await sender
         return welcomed
 
-    async def _send_loop(self, socket: ClientConnection, client: UploadClient) -> None:
+    def _moved(self, url: str, token: str | None) -> bool:
+        """``configure`` changed where to upload since this connection was opened."""
+        return (self._url, self._token) != (url, token)
+
+    async def _send_loop(
+        self, socket: ClientConnection, client: UploadClient, url: str, token: str | None
+    ) -> None:
         while True:
             self._released.clear()
             if self._reconfigured.is_set():
-                await socket.close()
-                return
+                if self._moved(url, token):
+                    await socket.close()
+                    return
+                self._reconfigured.clear()  # configured again with the same values
             if client.retry_after_ms is not None:
                 pause, client.retry_after_ms = client.retry_after_ms, None
                 await asyncio.sleep(pause / 1000)

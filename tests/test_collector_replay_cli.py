@@ -110,7 +110,7 @@ class Tmux:
     def screen(self, escapes: bool = False) -> str:
         return self.tmux("capture-pane", "-p", *(["-e"] if escapes else []), "-t", "player")
 
-    def wait_for(self, *texts: str, timeout_s: float = 20.0) -> str:
+    def wait_for(self, *texts: str, timeout_s: float = 60.0) -> str:
         """The screen once every one of ``texts`` is on it (curses may be mid-redraw before)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -163,7 +163,7 @@ def test_the_viewer_in_chromium_shows_the_document_lanes_and_ghost_text(
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=400,
         env={**os.environ, "NODE_PATH": str(PLAYWRIGHT)},
         check=False,
     )

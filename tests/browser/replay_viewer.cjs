@@ -34,6 +34,7 @@ async function waitForSeq(page, seq) {
   const report = {};
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(90000);  // a loaded CI machine is slow, not broken
     await page.goto(listUrl);
     await page.waitForSelector("#sessions tbody tr");
     report.listRows = await page.$$eval("#sessions tbody tr", (rows) => rows.map((r) => r.innerText));

@@ -35,6 +35,9 @@ def lsp(log_level: str) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    # The outbox thread (masking, SQLite) and the model reader compete for the GIL with the
+    # event loop: hand it back to the loop within 1 ms rather than Python's default 5 ms.
+    sys.setswitchinterval(0.001)
     try:
         code = asyncio.run(_serve())
     except SystemExit as exiting:  # pygls calls sys.exit from a callback on ``exit``

@@ -139,15 +139,28 @@ def runs(provenance: bytes | bytearray) -> list[tuple[int, int, Provenance]]:
 
 
 def common_affixes(old: str, new: str) -> tuple[int, int]:
-    """Lengths of the common prefix and (non-overlapping) common suffix of two texts."""
+    """Lengths of the common prefix and (non-overlapping) common suffix of two texts.
+
+    Bisection over C-level ``startswith``/``endswith`` rather than a character loop: a
+    client syncing full text sends the whole document on every keystroke.
+    """
     limit = min(len(old), len(new))
-    prefix = 0
-    while prefix < limit and old[prefix] == new[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
-        suffix += 1
-    return prefix, suffix
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old.startswith(new[:middle]):
+            low = middle
+        else:
+            high = middle - 1
+    prefix = low
+    low, high = 0, limit - prefix
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old.endswith(new[len(new) - middle :]):
+            low = middle
+        else:
+            high = middle - 1
+    return prefix, low
 
 
 def mark_edited_span(provenance: bytearray, start: int, end: int, inserting: bool) -> None:

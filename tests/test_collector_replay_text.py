@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from edittrace.collector.replay_text import (
     Provenance,
     classify_insertion,
+    common_affixes,
     line_starts,
     offset_at,
     position_at,
@@ -64,3 +65,15 @@ def test_runs_group_equal_neighbours() -> None:
         (3, 6, Provenance.ACCEPTED),
     ]
     assert runs(b"") == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(TEXT, TEXT)
+def test_common_affixes_are_the_longest_that_do_not_overlap(old: str, new: str) -> None:
+    prefix, suffix = common_affixes(old, new)
+    assert old[:prefix] == new[:prefix]
+    assert prefix + suffix <= min(len(old), len(new))
+    assert old[len(old) - suffix :] == new[len(new) - suffix :]
+    limit = min(len(old), len(new))
+    assert prefix == limit or old[prefix] != new[prefix]
+    assert prefix + suffix == limit or old[-1 - suffix] != new[-1 - suffix]

@@ -50,10 +50,12 @@ def make_workload(events: int, batch: int, connections: int) -> list[list[tuple[
     return work
 
 
-def raw_rate(path: Path, work: list[list[tuple[str, list[Event]]]]) -> tuple[float, float]:
+def raw_rate(
+    path: Path, work: list[list[tuple[str, list[Event]]]], fsync: bool
+) -> tuple[float, float]:
     """The same rows through ``executemany``, one commit per batch: rows per second, and
     CPU seconds spent (to compare costs when other processes share the cores)."""
-    db = open_database(path)
+    db = open_database(path, fsync=fsync)
     conn = db.conn
     batches = [
         [(session, e.seq, e.type, e.ts, canonical_json(e.data), "bench", TS0) for e in events]
@@ -119,12 +121,18 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--window", type=int, default=8, help="batches in flight per connection")
+    parser.add_argument(
+        "--no-fsync",
+        action="store_true",
+        help="collector --no-fsync and the raw baseline with synchronous=NORMAL too",
+    )
     args = parser.parse_args()
     work = make_workload(args.events, args.batch, args.connections)
     total = sum(len(events) for batches in work for _, events in batches)
     with tempfile.TemporaryDirectory(prefix="edittrace-bench-") as tmp:
-        raw, raw_cpu = raw_rate(Path(tmp) / "raw.sqlite", work)
-        collector = RunningCollector(Path(tmp) / "collector.sqlite", ["--rate", "0"])
+        raw, raw_cpu = raw_rate(Path(tmp) / "raw.sqlite", work, fsync=not args.no_fsync)
+        flags = ["--rate", "0", *(["--no-fsync"] if args.no_fsync else [])]
+        collector = RunningCollector(Path(tmp) / "collector.sqlite", flags)
         collector.start()
         try:
             token = collector.token("bench")
@@ -141,7 +149,7 @@ def main() -> None:
     end_to_end = total / elapsed
     print(machine_note())
     print(f"events: {total}, batch: {args.batch}, connections: {args.connections}, "
-          f"in flight per connection: {args.window}")  # fmt: skip
+          f"in flight per connection: {args.window}, fsync: {not args.no_fsync}")  # fmt: skip
     print(f"raw sqlite3 executemany, one commit per batch: {raw:,.0f} rows/s")
     print(f"collector end to end, acknowledged:           {end_to_end:,.0f} events/s "
           f"({elapsed:.2f} s; collector CPU {collector_cpu:.2f} s)")  # fmt: skip

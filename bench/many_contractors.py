@@ -170,6 +170,7 @@ async def run(args: argparse.Namespace, collector: RunningCollector, tokens: lis
     print(
         f"connections: {n}, {args.events_per_second} events/s each in batches of {per_batch} "
         f"every {args.batch_interval_ms} ms, for {sending_s:.0f} s"
+        + (" (collector --no-fsync)" if args.no_fsync else "")
     )
     print(f"events sent: {sent:,}, acknowledged: {acked:,}, stored: {sum(stored.values()):,}")
     acks_per_s = len(latencies) / sending_s
@@ -214,6 +215,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--events-per-second", type=float, default=10)
     parser.add_argument("--batch-interval-ms", type=int, default=500)
+    parser.add_argument(
+        "--no-fsync",
+        action="store_true",
+        help="run the collector with --no-fsync, to tell the disk's fsync from the collector",
+    )
     args = parser.parse_args()
     limit = raise_fd_limit(args.connections * 2 + 256)
     if limit < args.connections + 64:
@@ -223,7 +229,7 @@ def main() -> None:
         db = open_database(db_path)
         tokens = [create_token(db, f"contractor-{i:04d}") for i in range(args.connections)]
         db.close()
-        collector = RunningCollector(db_path)
+        collector = RunningCollector(db_path, ["--no-fsync"] if args.no_fsync else [])
         collector.start()
         try:
             asyncio.run(run(args, collector, tokens))

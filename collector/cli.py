@@ -79,6 +79,14 @@ def collector() -> None:
     show_default=True,
     help="Events one connection may send at once after a pause.",
 )
+@click.option(
+    "--fsync/--no-fsync",
+    default=True,
+    show_default=True,
+    help="Acknowledge only after the commit is fsynced (survives a power loss). "
+    "--no-fsync acknowledges once SQLite committed to the OS: survives a crash of the "
+    "collector, not of the machine.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every connection to stderr.")
 def serve(
     db_path: Path,
@@ -88,6 +96,7 @@ def serve(
     keyfile: Path | None,
     events_per_second: float,
     burst_events: int,
+    fsync: bool,
     verbose: bool,
 ) -> None:
     """Run the collector until SIGTERM or Ctrl-C.
@@ -119,7 +128,7 @@ def serve(
     db_path.parent.mkdir(parents=True, exist_ok=True)
     first_token = _first_token(db_path)
     limits = ServerLimits(events_per_second=events_per_second, burst_events=burst_events)
-    server = Collector(db_path, host, port, limits, context)
+    server = Collector(db_path, host, port, limits, context, fsync=fsync)
 
     def announce(running: Collector) -> None:
         token = first_token or "<a token from `edittrace collector token create NAME`>"

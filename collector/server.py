@@ -72,15 +72,16 @@ class Collector:
         port: int = 8700,
         limits: ServerLimits | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        fsync: bool = True,
     ) -> None:
         self.db_path = db_path
         self.host = host
         self.port = port
         self.limits = limits or ServerLimits()
         self.ssl_context = ssl_context
-        self._store = Store(open_database(db_path))
+        self._store = Store(open_database(db_path, fsync=fsync))
         self._reads = open_database(db_path)  # event-loop thread only: tokens, welcome, HTTP
-        self._writer = Writer(self._store, self.limits.max_group_events)
+        self._writer = Writer(self._store, self.limits.chunk_events)
         # Weak: a request that passes auth but never becomes a websocket (no upgrade headers,
         # the peer leaves mid-handshake) never reaches _handle to pop its entry.
         self._identities: weakref.WeakKeyDictionary[ServerConnection, TokenCheck] = (

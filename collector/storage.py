@@ -43,7 +43,6 @@ def _migration_1_initial(db: sqlite_utils.Database) -> None:
     events = db.table("events")
     events.create_index(["type"], index_name="events_type")
     events.create_index(["session", "ts"], index_name="events_session_ts")
-    events.create_index(["contractor", "received"], index_name="events_contractor_received")
     db.table("sessions").create(
         {
             "id": str,
@@ -72,11 +71,13 @@ MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
 """Applied in order, each once, each in its own transaction; never edit a released one."""
 
 
-def open_database(path: str | Path) -> sqlite_utils.Database:
+def open_database(path: str | Path, *, fsync: bool = True) -> sqlite_utils.Database:
     """Open (or create) the collector database at ``path``, in WAL mode, fully migrated.
 
     The connection is in autocommit mode: callers open transactions explicitly
-    (``Store`` does), so nothing is ever committed as a side effect.
+    (``Store`` does), so nothing is ever committed as a side effect. ``fsync=False``
+    (``synchronous = NORMAL``): a commit survives a crash of the process but not of the
+    machine; only ``serve --no-fsync`` asks for it.
     """
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 10000")
@@ -85,7 +86,10 @@ def open_database(path: str | Path) -> sqlite_utils.Database:
         db.enable_wal()
     # FULL: a commit is on disk before it is acknowledged, even across a power loss;
     # with group commit the extra fsync per transaction costs little.
-    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute(f"PRAGMA synchronous = {'FULL' if fsync else 'NORMAL'}")
+    # A big page cache keeps a whole group's inserts in memory until COMMIT: a spill would
+    # write to the WAL mid-transaction, and writes can stall when the machine is flushing.
+    conn.execute("PRAGMA cache_size = -65536")
     conn.execute("PRAGMA foreign_keys = ON")
     _migrate(db)
     return db
@@ -189,10 +193,21 @@ class Store:
         """The first half of ``store_group``: everything but the commit.
 
         Leaves the transaction open; the caller must call ``commit_group`` (or
-        ``rollback_group``) next. The writer times the two halves separately.
+        ``rollback_group``) next. ``begin_group`` and ``stage_batches`` do the same in
+        steps, so the writer can store a large group in chunks.
+        """
+        self.begin_group()
+        return self.stage_batches(batches)
+
+    def begin_group(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def stage_batches(self, batches: Sequence[PendingBatch]) -> list[int | ProtocolError]:
+        """Store ``batches`` in the open group transaction, each in its own savepoint.
+
+        On an unexpected error (not a refusal) the whole group is rolled back and re-raised.
         """
         outcomes: list[int | ProtocolError] = []
-        self._conn.execute("BEGIN IMMEDIATE")
         try:
             for batch in batches:
                 self._conn.execute("SAVEPOINT batch")

@@ -357,3 +357,20 @@ def test_plain_http_get_of_the_stream_path_is_refused_cleanly(collector: Running
     assert refused.value.code == 426  # Upgrade Required: it is a websocket endpoint
     with urllib.request.urlopen(collector.http_url + "/v1/health", timeout=20) as health:
         assert health.read() == b"ok\n"
+
+
+async def test_no_fsync_still_keeps_what_was_acked_across_kill_9(tmp_path: Path) -> None:
+    fast = RunningCollector(tmp_path / "c.sqlite", ["--no-fsync"])
+    fast.start()
+    try:
+        token, session = fast.token("ann"), new_session()
+        ws, _ = await open_stream(fast, token, [session])
+        assert await send_batch(ws, session, saves(1, 30)) == Ack(session=session, acked=30)
+        fast.kill()
+        fast.restart()
+        ws, welcome = await open_stream(fast, token, [session])
+        assert welcome.acked == {session: 30}
+        assert [row["seq"] for row in fast.events(session)] == list(range(1, 31))
+        await ws.close()
+    finally:
+        fast.kill()

@@ -231,9 +231,9 @@ class Recorder:
         if self.recording:
             self._emit(now_ms, ev.DocChange(uri=uri, version=version, changes=plain))
         offers = [offer for offer in self._offers.values() if offer.uri == uri]
+        document.mirror.version = version  # what an accept decided by these changes names
         for change in plain:
             self._apply(now_ms, document, offers, change)
-        document.mirror.version = version
         if document.mirror.length > self.settings.max_document_chars:
             self._forget_document(now_ms, uri)
             return
@@ -365,6 +365,8 @@ class Recorder:
         offer, chosen = state
         resolution = chosen.resolution
         if chosen.phase is Phase.RESOLVING and resolution and resolution.outcome == "accepted":
+            if resolution.awaiting_text:
+                return  # a second report of the same accept (command and bridge)
             resolution.source = _source(source)
             resolution.at_ms = now_ms
             self._finish(offer, chosen)
@@ -372,6 +374,13 @@ class Recorder:
         chosen.phase = Phase.OPEN
         chosen.resolution = None
         span = self._locate(now_ms, offer, chosen, chosen.adds)
+        if span is None and chosen.inferrable:
+            # The editor may report the accept before the edit arrives: wait for the text
+            # for the grace period, then record the accept with or without its place.
+            self._resolve_accept(
+                now_ms, offer, chosen, None, _source(source), final=False, awaiting_text=True
+            )
+            return
         self._resolve_accept(now_ms, offer, chosen, span, source=_source(source), final=True)
 
     def ended(
@@ -650,6 +659,19 @@ class Recorder:
             tracked.follow(applied)
         edit = Edit.of(applied)
         for offer in offers:
+            for waiting in offer.candidates:
+                resolution = waiting.resolution
+                if (
+                    resolution is not None
+                    and resolution.awaiting_text
+                    and waiting.phase is Phase.RESOLVING
+                    and judge(waiting, edit) is Verdict.COMPLETE
+                ):
+                    resolution.span = self._new_span(
+                        resolution.at_ms, offer, waiting, waiting.insert_at, waiting.cursor
+                    )
+                    resolution.awaiting_text = False
+                    self._finish(offer, waiting)
             verdicts = [
                 (candidate, judge(candidate, edit)) for candidate in offer.open_candidates()
             ]
@@ -788,10 +810,16 @@ class Recorder:
         source: str,
         final: bool,
         partial: bool = False,
+        awaiting_text: bool = False,
     ) -> None:
         candidate.phase = Phase.RESOLVING
         candidate.resolution = Resolution(
-            outcome="accepted", source=source, at_ms=now_ms, span=span, partial=partial
+            outcome="accepted",
+            source=source,
+            at_ms=now_ms,
+            span=span,
+            partial=partial,
+            awaiting_text=awaiting_text,
         )
         for other in offer.open_candidates():
             self._conclude(now_ms, offer, other, "ignored", reason="other_accepted", final=final)

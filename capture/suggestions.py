@@ -71,6 +71,9 @@ class Resolution:
     span: TrackedSpan | None = None
     """Where the accepted text sits (accepts only)."""
     partial: bool = False
+    awaiting_text: bool = False
+    """Accepted by the editor's word before its text was seen going in: the next edit that
+    inserts it (within the grace) gives the span."""
 
 
 def normalise_breaks(text: str) -> str:

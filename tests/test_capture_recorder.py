@@ -858,3 +858,44 @@ def test_any_order_of_facts_keeps_the_record_consistent(facts: list[tuple[str, i
         elif event.type == "doc.snapshot":
             assert texts[uri] == event.data["text"]
             assert event.data["sha256"] == hashlib.sha256(texts[uri].encode()).hexdigest()
+
+
+def test_an_accept_reported_before_its_edit_waits_for_the_text() -> None:
+    session = Session()
+    session.offer(1_000, "s1", 1, 4, "return a", "return b")
+    session.recorder.ended(2_000, "s1", 0, "accepted", "bridge")
+    assert about_suggestions(session.drain()) == []
+    session.type(2_010, 1, 4, "return a")
+    assert about_suggestions(session.drain())[0] == (
+        "suggestion.accepted",
+        2_000,
+        accepted("s1", "bridge", "return a", span(1, 4, 1, 12), 2),
+    )
+    session.recorder.tick(3_000)
+    assert [
+        (t, d["candidate"], d.get("reason")) for t, _, d in about_suggestions(session.drain())
+    ] == [
+        ("suggestion.ended", 1, "other_accepted"),
+    ]
+
+
+def test_an_accept_whose_text_never_comes_is_recorded_without_a_place() -> None:
+    session = Session()
+    session.offer(1_000, "s1", 1, 4, "return a")
+    session.recorder.accepted(2_000, "s1", 0, "lsp")
+    session.recorder.accepted(2_001, "s1", 0, "bridge")  # the same accept reported twice
+    assert session.recorder.next_deadline() == 3_000
+    session.recorder.tick(3_000)
+    assert about_suggestions(session.drain()) == [
+        (
+            "suggestion.accepted",
+            2_000,
+            {"suggestion": "s1", "candidate": 0, "source": "lsp", "uri": URI, "text": "return a"},
+        ),
+        (
+            "suggestion.ended",
+            2_000,
+            {"suggestion": "s1", "candidate": 0, "outcome": "accepted", "source": "lsp"},
+        ),
+    ]
+    assert session.recorder.next_deadline() is None

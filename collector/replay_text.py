@@ -14,6 +14,7 @@ docs/replay.md ("Provenance").
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Mapping
 from enum import IntEnum
 from typing import Any
@@ -124,18 +125,14 @@ def position_at(text: str, offset: int, encoding: str) -> dict[str, int]:
 
 def runs(provenance: bytes | bytearray) -> list[tuple[int, int, Provenance]]:
     """``(start, end, kind)`` for each run of characters of the same provenance."""
-    answer: list[tuple[int, int, Provenance]] = []
-    start = 0
-    length = len(provenance)
-    while start < length:
-        kind = provenance[start]
-        # bytes.find of "any other byte" does not exist; scan runs with lstrip-like search.
-        end = start + 1
-        while end < length and provenance[end] == kind:
-            end += 1
-        answer.append((start, end, Provenance(kind)))
-        start = end
-    return answer
+    # A regular expression finds the runs in C: a document's worth of bytes per state.
+    return [
+        (match.start(), match.end(), Provenance(match.group()[0]))
+        for match in _RUN.finditer(provenance)
+    ]
+
+
+_RUN = re.compile(rb"(.)\1*", re.DOTALL)
 
 
 def common_affixes(old: str, new: str) -> tuple[int, int]:

@@ -172,6 +172,10 @@ async def test_a_scripted_session_reaches_the_collector(
     editor.answer = "★★★★"
     await editor.execute("edittrace.suggestion.rate", titles["Rate…"])
     assert editor.message_requests, "Rate… without a value should ask"
+    rubric = {"correctness": 5, "efficiency": 4, "maintainability": 4, "security": 5}
+    await editor.execute(
+        "edittrace.suggestion.rate", {**accepted, "rubric": rubric, "comment": "tidy"}
+    )
     await editor.execute("edittrace.suggestion.rate", {**accepted, "stars": 9})
     await eventually(
         lambda: any("stars" in m and "edittrace.suggestion.rate" in m for m in editor.messages()),
@@ -250,7 +254,10 @@ async def test_a_scripted_session_reaches_the_collector(
     assert [(r["data"].get("thumbs"), r["data"].get("stars")) for r in ratings] == [
         ("up", None),
         (None, 4),
+        (None, None),
     ]
+    assert ratings[2]["data"]["rubric"] == rubric
+    assert ratings[2]["data"]["comment"] == "tidy"
     assert {r["data"]["source"] for r in ratings} == {"lsp"}
 
     # Nothing typed while paused.
@@ -310,6 +317,15 @@ async def test_a_bad_setting_is_named_to_the_user(workspace: Path, tmp_path: Pat
     await eventually(
         lambda: any("provider.name" in m and "builtin" in m for m in editor.messages()),
         what="a message naming provider.name",
+    )
+    # A notification without settings makes the server ask (workspace/configuration).
+    editor.client.set_configuration({"outbox": {"holdBackSeconds": -5}}, section="edittrace")
+    editor.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings=None)
+    )
+    await eventually(
+        lambda: any("outbox.holdBackSeconds" in m for m in editor.messages()),
+        what="a message naming outbox.holdBackSeconds, from the pulled configuration",
     )
     # The server keeps working with the defaults.
     editor.open(workspace / "events.py")
@@ -371,4 +387,17 @@ async def test_an_outbox_that_cannot_open_is_reported(workspace: Path, tmp_path:
     editor.open(workspace / "events.py")
     editor.type("from __future__ ")
     assert (await editor.complete())[0].insert_text == "import annotations"
+    await editor.stop()
+
+
+async def test_a_rejected_token_shows_in_the_status(
+    workspace: Path, tmp_path: Path, collector: RunningCollector
+) -> None:
+    wrong = settings(tmp_path, None)
+    wrong["collector"] = {"url": collector.url, "token": "not-a-token"}
+    editor = await Editor.start(workspace, wrong)
+    await eventually(
+        lambda: editor.status.get("lastError") and not editor.status.get("connected"),
+        what=f"an error in the status (last {editor.status})",
+    )
     await editor.stop()

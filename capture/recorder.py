@@ -68,7 +68,7 @@ class CaptureSettings:
     """How long an inferred outcome waits for the editor's own word (the accept command)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Known:
     """What the session remembers of an offer."""
 

@@ -7,6 +7,7 @@ two seconds, and then reads what reached the collector's database.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,9 @@ from lsprotocol import types
 
 from tests.support.collector import RunningCollector
 from tests.support.editor import Editor, accept_argument, eventually
+from tests.support.openai_endpoint import Endpoint, endpoint
+
+__all__ = ["endpoint"]
 
 ROOT = Path(__file__).parent.parent
 
@@ -400,4 +404,48 @@ async def test_a_rejected_token_shows_in_the_status(
         lambda: editor.status.get("lastError") and not editor.status.get("connected"),
         what=f"an error in the status (last {editor.status})",
     )
+    await editor.stop()
+
+
+async def test_a_slow_endpoint_never_blocks_typing_and_is_cancelled(
+    workspace: Path, tmp_path: Path, endpoint: Endpoint
+) -> None:
+    openai = {"name": "openai", "openai": {"url": endpoint.url, "model": "m", "timeoutMs": 60_000}}
+    editor = await Editor.start(workspace, settings(tmp_path, None, provider=openai))
+    editor.open(workspace / "events.py")
+    editor.type("def add(a, b):\n    return ")
+    endpoint.held.clear()  # the endpoint will not answer until told
+    params = types.InlineCompletionParams(
+        context=types.InlineCompletionContext(
+            trigger_kind=types.InlineCompletionTriggerKind.Automatic
+        ),
+        text_document=types.TextDocumentIdentifier(editor.uri),
+        position=types.Position(*editor.cursor),
+    )
+    slow = asyncio.ensure_future(
+        editor.client.protocol.send_request_async(  # type: ignore[no-untyped-call]
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="slow-1"
+        )
+    )
+    assert await asyncio.to_thread(endpoint.received.wait, 30)
+    # Typing goes on and other requests are answered while the endpoint sits on it.
+    editor.type("a")
+    await editor.code_lenses()
+    assert not slow.done()
+    editor.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="slow-1"))
+    with pytest.raises(Exception, match="cancel"):
+        await slow
+    endpoint.held.set()
+    path, body, _ = endpoint.requests[0]
+    assert path == "/v1/completions" and body["model"] == "m"
+    assert body["prompt"].endswith("def add(a, b):\n    return ")
+    # A failing endpoint gives no ghost text and no message per keystroke.
+    endpoint.status = 500
+    for _ in range(3):
+        editor.type(" ")
+        assert await editor.complete(wait=False) == []
+    endpoint.status = 200
+    [item] = await editor.complete()
+    assert item.insert_text == "a + b"
+    assert not any("openai" in m.lower() for m in editor.messages())
     await editor.stop()

@@ -23,8 +23,7 @@ from edittrace.capture import CaptureError, CaptureSettings, OfferedCandidate, R
 from edittrace.server.providers.arms import ArmsProvider, shown_order
 from edittrace.server.providers.base import CompletionRequest, Provider
 from edittrace.server.providers.builtin import BuiltinProvider
-from edittrace.server.providers.openai import OpenAIProvider
-from edittrace.server.settings import SettingProblem, parse_settings
+from edittrace.server.settings import OpenAISettings, SettingProblem, parse_settings
 from edittrace.server.status import STATUS_METHOD, StatusReporter
 from edittrace.server.ticker import Ticker, now_ms
 from edittrace.server.workspace_files import read_gitignores, read_sources
@@ -162,14 +161,14 @@ class EditTraceServer(LanguageServer):
             arms: list[tuple[str, Provider]] = [
                 (
                     arm.name,
-                    self.builtin if arm.provider == "builtin" else OpenAIProvider(arm.openai),
+                    self.builtin if arm.provider == "builtin" else _openai_provider(arm.openai),
                 )
                 for arm in provider.arms
             ]
             self.provider = ArmsProvider(arms)
             self.comparing = True
         elif provider.name == "openai":
-            self.provider = OpenAIProvider(provider.openai)
+            self.provider = _openai_provider(provider.openai)
             self.comparing = False
         else:
             self.provider = self.builtin
@@ -418,6 +417,13 @@ class EditTraceServer(LanguageServer):
         if self.recorder is None:
             raise CaptureError("edittrace is not recording in this session")
         return self.recorder
+
+
+def _openai_provider(settings: OpenAISettings) -> Provider:
+    # Imported only when asked for: httpx costs start-up time the builtin does not need.
+    from edittrace.server.providers.openai import OpenAIProvider
+
+    return OpenAIProvider(settings)
 
 
 def _required_str(argument: Mapping[str, Any], key: str, command: str) -> str:

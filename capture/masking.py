@@ -392,20 +392,25 @@ def _masked_positions(mirror: Mirror) -> bytearray:
 
 
 CACHED_WINDOW_CHARS = 8_000
-"""Windows up to this size are cached (a few MB at most); whole documents are not."""
+"""Windows up to this size are cached by the thousand; larger texts (whole documents) by four."""
 
 
 def _findings(window: str) -> tuple[Finding, ...]:
     """Detection over a window of text. A held event is replayed at every release until it
     is due, over the same window each time, so for edit windows this is mostly a cache hit."""
     if len(window) > CACHED_WINDOW_CHARS:
-        return tuple(find_secrets(window))
+        return _cached_documents(window)  # a whole document held back: a few at a time
     return _cached_findings(window)
 
 
 @functools.lru_cache(maxsize=1024)
 def _cached_findings(window: str) -> tuple[Finding, ...]:
     return tuple(find_secrets(window))
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_documents(text: str) -> tuple[Finding, ...]:
+    return tuple(find_secrets(text))
 
 
 def _replay(work: _Pass, event: Event) -> Any:

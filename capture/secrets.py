@@ -157,20 +157,69 @@ def find_secrets(text: str) -> list[Finding]:
     """Every secret in ``text``, as spans in its characters (they may overlap)."""
     findings: list[Finding] = []
     for kind, pattern in _TOKEN_RULES:
-        findings.extend(Finding(m.start(), m.end(), kind) for m in pattern.finditer(text))
+        markers = _MARKERS.get(kind)
+        if markers is None or any(marker in text for marker in markers):
+            findings.extend(Finding(m.start(), m.end(), kind) for m in pattern.finditer(text))
     findings.extend(_private_keys(text))
-    for match in _CONNECTION_STRING.finditer(text):
-        findings.append(Finding(match.start("value"), match.end("value"), "connection_string"))
-    for pattern in (_QUOTED_ASSIGNMENT, _PAIR_ARGUMENT):
-        for match in pattern.finditer(text):
-            if not _placeholder(match.group("value")):
+    if "://" in text:
+        for match in _CONNECTION_STRING.finditer(text):
+            start, end = match.start("value"), match.end("value")
+            findings.append(Finding(start, end, "connection_string"))
+    env_lines = {m.start() for m in _ENV_LINE.finditer(text)} if "=" in text else set()
+    # The assignment patterns are the slow ones: run them only on lines naming a secret.
+    for low, high in _lines_naming_secrets(text):
+        for pattern in (_QUOTED_ASSIGNMENT, _PAIR_ARGUMENT):
+            for match in pattern.finditer(text, low, high):
+                if not _placeholder(match.group("value")):
+                    start, end = match.start("value"), match.end("value")
+                    findings.append(Finding(start, end, "assignment"))
+        for match in _BARE_ASSIGNMENT.finditer(text, low, high):
+            if _bare_value_is_secret(text, match, env_lines):
                 findings.append(Finding(match.start("value"), match.end("value"), "assignment"))
-    env_lines = {m.start() for m in _ENV_LINE.finditer(text)}
-    for match in _BARE_ASSIGNMENT.finditer(text):
-        if _bare_value_is_secret(text, match, env_lines):
-            findings.append(Finding(match.start("value"), match.end("value"), "assignment"))
     findings.extend(_high_entropy(text))
     return findings
+
+
+# Literal pieces without which a token rule cannot match: a substring test is far cheaper.
+_MARKERS: dict[str, tuple[str, ...]] = {
+    "aws_access_key_id": ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "A3T"),
+    "github_token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    "github_pat": ("github_pat_",),
+    "gitlab_token": ("glpat-",),
+    "slack_token": ("xox",),
+    "slack_webhook": ("hooks.slack.com",),
+    "stripe_key": ("_live_", "_test_"),
+    "stripe_webhook_secret": ("whsec_",),
+    "anthropic_key": ("sk-ant-",),
+    "openai_key": ("sk-",),
+    "google_api_key": ("AIza",),
+    "google_oauth_secret": ("GOCSPX-",),
+    "sendgrid_key": ("SG.",),
+    "npm_token": ("npm_",),
+    "pypi_token": ("pypi-",),
+    "huggingface_token": ("hf_",),
+    "jwt": ("eyJ",),
+}
+_NAME_HINT = re.compile(
+    r"(?i)pass|pwd|secret|token|credential|key|auth|dsn|connection[_\-.]?string"
+)
+
+
+def _lines_naming_secrets(text: str) -> list[Span]:
+    """Spans of the lines (each with the next line) where a secret-looking name occurs."""
+    spans: list[Span] = []
+    for hint in _NAME_HINT.finditer(text):
+        if spans and hint.start() < spans[-1][1]:
+            continue
+        low = text.rfind("\n", 0, hint.start()) + 1
+        newline = text.find("\n", hint.end())
+        after = text.find("\n", newline + 1) if newline >= 0 else -1
+        high = len(text) if after < 0 else after
+        if spans and low <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(high, spans[-1][1]))
+        else:
+            spans.append((low, high))
+    return spans
 
 
 def secret_spans(text: str) -> list[Span]:

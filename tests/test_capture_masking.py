@@ -34,7 +34,10 @@ SAMPLES = positives()
 class Editor:
     """Raw events of one session, with LSP positions computed from its own copy of the text."""
 
-    def __init__(self, start_ms: int = 1_700_000_000_000, seed: int = 7) -> None:
+    def __init__(
+        self, start_ms: int = 1_700_000_000_000, seed: int = 7, encoding: str = "utf-16"
+    ) -> None:
+        self.encoding = encoding
         self.rng = random.Random(seed)
         self.now = start_ms
         self.events: list[Event] = []
@@ -42,7 +45,7 @@ class Editor:
         self.version = 0
         self.emit(
             "session.start",
-            {"client": "test", "client_version": "1", "position_encoding": "utf-16"},
+            {"client": "test", "client_version": "1", "position_encoding": encoding},
         )
 
     def emit(self, kind: str, data: dict[str, Any]) -> None:
@@ -51,7 +54,12 @@ class Editor:
     def position(self, offset: int) -> dict[str, int]:
         line = self.text.count("\n", 0, offset)
         start = self.text.rfind("\n", 0, offset) + 1
-        units = len(self.text[start:offset].encode("utf-16-le")) // 2
+        head = self.text[start:offset]
+        units = {
+            "utf-8": len(head.encode("utf-8")),
+            "utf-16": len(head.encode("utf-16-le")) // 2,
+            "utf-32": len(head),
+        }[self.encoding]
         return {"line": line, "character": units}
 
     def open(self, text: str) -> None:
@@ -130,10 +138,13 @@ def leaked_pieces(secret: str, context: str, released: list[Event]) -> list[str]
 def replay(released: list[Event]) -> DocumentMirror | None:
     """Apply the released stream; assert each snapshot equals the replayed text."""
     mirror: DocumentMirror | None = None
+    encoding = "utf-16"
     for event in released:
         data = event.data
+        if event.type == "session.start":
+            encoding = data["position_encoding"]
         if event.type == "doc.open":
-            mirror = DocumentMirror(data["text"], version=data["version"])
+            mirror = DocumentMirror(data["text"], version=data["version"], encoding=encoding)
         elif event.type == "doc.change" and mirror is not None:
             for change in data["changes"]:
                 mirror.apply(change)
@@ -366,3 +377,20 @@ def test_a_candidate_that_completes_a_key_is_masked(tmp_path: Path) -> None:
     released = deliver(tmp_path, editor.events)
     data = next(e for e in released if e.type == "suggestion.offered").data
     assert data["candidates"][0]["text"] == "*" * (len(completion) - 2) + "')"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
+def test_offsets_hold_in_every_position_encoding(tmp_path: Path, encoding: str) -> None:
+    editor = Editor(encoding=encoding)
+    editor.open("# Grüße 😀 from Zürich\n")
+    secret = "pässwörd😀Ünïcode€42"
+    editor.type('greeting = "héllo 😀"; password = "' + secret + '"; after = "ok"\n')
+    editor.replace(2, 7, "Hi", after_ms=200)  # an edit before the masked text, on its line
+    editor.type("tail 😀 é\n")
+    editor.snapshot()
+    released = deliver(tmp_path, editor.events)
+    mirror = replay(released)
+    assert mirror is not None
+    text = mirror.text()
+    assert 'greeting = "héllo 😀"; password = "' in text and '"; after = "ok"' in text
+    assert secret not in text and "pässw" not in text and text.endswith("tail 😀 é\n")

@@ -153,7 +153,8 @@ class Delivery:
     # --- the outbox thread ------------------------------------------------------------------
 
     def _open(self) -> int:
-        self._outbox = Outbox(self.outbox_path, self.hold_back_ms)
+        if self._outbox is None:  # a submit before start opened it already
+            self._outbox = Outbox(self.outbox_path, self.hold_back_ms)
         return self._outbox.queued()
 
     def _close(self) -> None:
@@ -162,7 +163,9 @@ class Delivery:
             self._outbox = None
 
     def _append(self, session: str, events: list[Event]) -> int:
-        assert self._outbox is not None, "Delivery.submit before start"
+        if self._outbox is None:
+            self._open()
+        assert self._outbox is not None
         self._outbox.append(session, events)
         return self._outbox.queued()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from edittrace.protocol.frames import Event
-from edittrace.server.delivery import Delivery, DeliveryStatus
+from edittrace.server.delivery import Delivery, DeliveryStatus, backoff_delay
 from tests.support.collector import RunningCollector
 
 WAIT_S = 30.0
@@ -223,3 +223,18 @@ async def test_a_typed_key_reaches_the_collector_masked(
         for change in row["data"]["changes"]
     )
     assert typed == "key = '" + "*" * len(key) + "'"
+
+
+def test_backoff_is_full_jitter_under_a_growing_cap() -> None:
+    for attempt, cap in [(0, 0.5), (1, 1.0), (3, 4.0), (6, 30.0), (40, 30.0)]:
+        delays = [backoff_delay(attempt) for _ in range(200)]
+        assert all(0.0 <= delay <= cap for delay in delays)
+        assert max(delays) > cap / 2 and min(delays) < cap / 2  # spread over the whole range
+
+
+async def test_events_submitted_before_start_are_kept(tmp_path: Path) -> None:
+    delivery = Delivery(tmp_path / "outbox.sqlite", hold_back_ms=0, on_status=lambda s: None)
+    delivery.submit(str(uuid.uuid4()), session_events(3))
+    await delivery.start()
+    await wait_until(lambda: delivery.status.queued == 3, "the early events queued")
+    await delivery.stop()

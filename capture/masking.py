@@ -99,19 +99,27 @@ def mask_content(text: str, known_secrets: Collection[str] = ()) -> str:
 
 def _known_secret_spans(text: str, known_secrets: Collection[str]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    fragments: set[str] = set()
     for secret in known_secrets:
         start = text.find(secret)
         while start >= 0:
             spans.append((start, start + len(secret)))
             start = text.find(secret, start + 1)
-        for i in range(len(secret) - FRAGMENT_CHARS + 1):
-            fragments.add(secret[i : i + FRAGMENT_CHARS])
+    fragments = _fragments(frozenset(known_secrets))
     if fragments and len(text) >= FRAGMENT_CHARS:
         for i in range(len(text) - FRAGMENT_CHARS + 1):
             if text[i : i + FRAGMENT_CHARS] in fragments:
                 spans.append((i, i + FRAGMENT_CHARS))
     return spans
+
+
+@functools.lru_cache(maxsize=8)
+def _fragments(known_secrets: frozenset[str]) -> frozenset[str]:
+    """Every ``FRAGMENT_CHARS``-long piece of the known secrets (built once per release)."""
+    return frozenset(
+        secret[i : i + FRAGMENT_CHARS]
+        for secret in known_secrets
+        for i in range(len(secret) - FRAGMENT_CHARS + 1)
+    )
 
 
 def sha256_text(text: str) -> str:
@@ -258,7 +266,10 @@ class _Pass:
         """Detect secrets in ``doc.raw[low:high]``; taint the new characters inside them."""
         window = doc.raw[low:high]
         for finding in _findings(window):
-            if finding.end - finding.start >= MIN_KNOWN_SECRET:
+            # Remembered for exact matching elsewhere; hex runs (hashes in lock files) are
+            # too many and too rarely pasted into a comment to be worth it.
+            long_enough = finding.end - finding.start >= MIN_KNOWN_SECRET
+            if long_enough and finding.kind != "high_entropy_hex":
                 self.found.add(window[finding.start : finding.end])
             self.taint(doc.ids[low + finding.start : low + finding.end])
 

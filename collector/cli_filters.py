@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -71,15 +72,24 @@ def selection(
 
 
 def open_for_reading(path: Path) -> sqlite_utils.Database:
-    """Open the collector database (migrating it if it is older), explaining failures."""
-    from edittrace.collector.storage import open_database
+    """Open the collector database read-only, explaining failures.
 
+    Read-only so that a report or an export can never change stored data, and a
+    mistyped path is an error rather than a new, empty database reported as zeros.
+    """
+    if not path.is_file():
+        raise click.ClickException(
+            f"{path} does not exist: give --db the collector's database file "
+            "(the one `edittrace collector serve --db` writes)"
+        )
     try:
-        db = open_database(path)
-    except Exception as error:  # sqlite3 errors name the file badly; say what we opened
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        db = sqlite_utils.Database(conn)
+        has_events = db.table("events").exists()
+    except sqlite3.DatabaseError as error:  # sqlite3 errors name the file badly; say what we opened
         raise click.ClickException(
             f"cannot open {path} as a collector database: {error}"
         ) from error
-    if not db.table("events").exists():
+    if not has_events:
         raise click.ClickException(f"{path} has no events table: is it a collector database?")
     return db

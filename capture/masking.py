@@ -243,13 +243,13 @@ class _Pass:
                 continue
             base = len(self.released_masked)
             self.released_masked.extend(_masked_positions(mirror))
-            self.docs[uri] = _Doc(mirror.raw, array("q", range(base, base + len(mirror.raw))))
+            self.docs[uri] = _Doc(mirror.raw, _identities(base, len(mirror.raw)))
         self.first_new = len(self.released_masked)
 
     def new_ids(self, count: int) -> array[int]:
         start = self.first_new + len(self.tainted)
         self.tainted.extend(bytes(count))
-        return array("q", range(start, start + count))
+        return _identities(start, count)
 
     def masked(self, identity: int) -> bool:
         if identity < self.first_new:
@@ -319,6 +319,24 @@ def _open_private_key_header(raw: str, start: int, end: int) -> int:
             return header if footer < 0 or footer + 80 >= start else -1
         header = raw.rfind("-----BEGIN", floor, header)
     return -1
+
+
+_IOTA: array[int] = array("q")
+IOTA_LIMIT = 4_000_000
+"""Identities up to this many are sliced from one kept array (32 MB at most) rather than
+built one by one at every release: a released document of a megabyte costs a memcpy."""
+
+
+def _identities(start: int, count: int) -> array[int]:
+    """``array('q', range(start, start + count))``, fast."""
+    global _IOTA
+    end = start + count
+    if end > IOTA_LIMIT:
+        return array("q", range(start, end))
+    if len(_IOTA) < end:
+        grown = max(end, 2 * len(_IOTA), 4096)
+        _IOTA = _IOTA + array("q", range(len(_IOTA), min(grown, IOTA_LIMIT)))
+    return _IOTA[start:end]
 
 
 def release_session(

@@ -150,21 +150,13 @@ def _locate(
 ) -> tuple[int, LineHint]:
     line = max(0, int(position.get("line", 0)))
     units = max(0, int(position.get("character", 0)))
-    if "\r" not in text:  # the common case: plain finds, from the hint
-        hint_line, start = hint
-        if line >= hint_line:
-            for _ in range(line - hint_line):
-                newline = text.find("\n", start)
-                if newline < 0:
-                    return len(text), (0, 0)
-                start = newline + 1
-        else:
-            for _ in range(hint_line - line):
-                start = text.rfind("\n", 0, start - 1) + 1
-        end = text.find("\n", start)
-        end = end if end >= 0 else len(text)
+    found_fast = _locate_from_hint(text, line, hint)
+    if found_fast is not None:
+        start, end = found_fast
+        if end < 0:
+            return len(text), (0, 0)
         return start + units_to_index(text[start:end], units, encoding), (line, start)
-    start = 0
+    start = 0  # a CR somewhere on the way: LSP's three line endings, from the top
     for _ in range(line):
         found = _EOL.search(text, start)
         if found is None:
@@ -173,6 +165,27 @@ def _locate(
     found = _EOL.search(text, start)
     end = found.start() if found is not None else len(text)
     return start + units_to_index(text[start:end], units, encoding), (0, 0)
+
+
+def _locate_from_hint(text: str, line: int, hint: LineHint) -> tuple[int, int] | None:
+    """Start and end of ``line`` walking LF by LF from ``hint`` (end -1: past the text), or
+    None when a CR lies on the way (the hint is only ever made where none lay before)."""
+    hint_line, hint_start = hint
+    start = hint_start
+    if line >= hint_line:
+        for _ in range(line - hint_line):
+            newline = text.find("\n", start)
+            if newline < 0:
+                return None if text.find("\r", hint_start) >= 0 else (len(text), -1)
+            start = newline + 1
+    else:
+        for _ in range(hint_line - line):
+            start = text.rfind("\n", 0, start - 1) + 1
+    end = text.find("\n", start)
+    end = end if end >= 0 else len(text)
+    if text.find("\r", min(start, hint_start), max(end, hint_start)) >= 0:
+        return None
+    return start, end
 
 
 def apply_change(text: str, change: Mapping[str, Any], encoding: str) -> tuple[str, int, int]:

@@ -394,3 +394,25 @@ def test_offsets_hold_in_every_position_encoding(tmp_path: Path, encoding: str) 
     text = mirror.text()
     assert 'greeting = "héllo 😀"; password = "' in text and '"; after = "ok"' in text
     assert secret not in text and "pässw" not in text and text.endswith("tail 😀 é\n")
+
+
+def test_applying_changes_from_line_hints_agrees_with_the_capture_mirror() -> None:
+    from edittrace.capture.masking import LineHint, apply_change_near
+
+    rng = random.Random(11)
+    alphabet = ["a", "b", "é", "😀", "\n", "\r\n", "\r", " "]
+    for encoding in ("utf-16", "utf-8", "utf-32"):
+        text = "".join(rng.choice(alphabet) for _ in range(60))
+        mirror = DocumentMirror(text, version=1, encoding=encoding)
+        hint: LineHint = (0, 0)
+        for _ in range(300):
+            lines = mirror.line_count
+            start = {"line": rng.randrange(lines + 1), "character": rng.randrange(6)}
+            end = {"line": start["line"] + rng.randrange(2), "character": rng.randrange(6)}
+            if (end["line"], end["character"]) < (start["line"], start["character"]):
+                end = start
+            new = "".join(rng.choice(alphabet) for _ in range(rng.randrange(4)))
+            change = {"range": {"start": start, "end": end}, "text": new}
+            text, _, _, hint = apply_change_near(text, change, encoding, hint)
+            mirror.apply(change)
+            assert text == mirror.text()

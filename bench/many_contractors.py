@@ -72,7 +72,8 @@ async def read_acks(ws: ClientConnection, contractor: Contractor) -> None:
     try:
         await _read_acks(ws, contractor)
     except ConnectionClosed as closed:
-        contractor.dropped = str(closed)
+        if closed.sent is None or closed.sent.code != 1000:  # not our own close at the end
+            contractor.dropped = str(closed)
 
 
 async def _read_acks(ws: ClientConnection, contractor: Contractor) -> None:
@@ -144,10 +145,13 @@ async def run(args: argparse.Namespace, collector: RunningCollector, tokens: lis
     )
     sending_s = time.perf_counter() - started
     collector_cpu = cpu_seconds(collector.pid) - cpu_before
-    for _ in range(300):  # up to 60 s for the last acks
+    for _ in range(600):  # up to 120 s for the last acks
         if all(c.acked_seq >= c.sent_seq or c.dropped for c in contractors):
             break
         await asyncio.sleep(0.2)
+    unacked = sum(c.sent_seq - c.acked_seq for c in contractors if not c.dropped)
+    if unacked:
+        print(f"gave up waiting for the last {unacked:,} acks after 120 s")
     for ws in connections:
         await ws.close()
     await asyncio.gather(*readers, return_exceptions=True)

@@ -4,13 +4,18 @@
 // accepted line, rates through the CodeLens quick pick, gives a thumbs up with the keybinding,
 // and pauses and resumes capture from the status bar. Screenshots go to ARTIFACTS.
 //
+// Then, as a researcher's setup would, two arms are configured (by editing the user's
+// settings.json) and the person compares the candidates of one offer side by side.
+//
 // Environment: URL (code-server with ?folder=...), FILE (name to open), ARTIFACTS (folder),
-// PLAYWRIGHT_DIR (where playwright-core is installed), CHROMIUM (browser binary).
+// PLAYWRIGHT_DIR (where playwright-core is installed), CHROMIUM (browser binary),
+// SETTINGS (the user's settings.json), ARMS (JSON of edittrace.provider.arms).
 // Prints one JSON line per step on stdout; exits non-zero with the reason on failure.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-const { URL, FILE, ARTIFACTS, PLAYWRIGHT_DIR, CHROMIUM } = process.env;
+const { URL, FILE, ARTIFACTS, PLAYWRIGHT_DIR, CHROMIUM, SETTINGS, ARMS } = process.env;
 const require = createRequire(join(PLAYWRIGHT_DIR, 'noop.js'));
 const { chromium } = require('playwright-core');
 
@@ -64,7 +69,7 @@ async function waitForStatus(icon, timeoutMs) {
 
 async function ghostText() {
     const parts = await page.locator(GHOST).allInnerTexts();
-    return parts.join('');
+    return parts.join('').replace(/\u00a0/g, ' '); // the editor renders spaces as NBSP
 }
 
 /**
@@ -217,16 +222,64 @@ try {
     await shot('paused');
     await focusEditor();
     await page.keyboard.type('typed_while_paused = 1', { delay: KEY_DELAY_MS });
-    await page.keyboard.press('Escape');
     await page.keyboard.press('Enter');
     await statusMenu('Resume');
     log('resumed', { status: await waitForStatus('record', 15_000) });
     await focusEditor();
     await page.keyboard.type('after_resume = 2', { delay: KEY_DELAY_MS });
-    await page.keyboard.press('Escape');
     await page.keyboard.press('Control+S');
     await page.waitForTimeout(500);
     await shot('resumed');
+
+    // --- 8. two arms: compare the candidates of one offer side by side ---------------------------
+    // In settings.json, through VS Code (its own save is seen at once; a file watcher may lag).
+    const settings = JSON.parse(readFileSync(SETTINGS, 'utf8'));
+    settings['edittrace.provider.arms'] = JSON.parse(ARMS);
+    await page.keyboard.press('F1');
+    await pickInQuickInput('', 'Open User Settings (JSON)');
+    // Into the settings editor's text (the file's editor may still hold the focus while it opens).
+    await page.locator('.view-line', { hasText: 'security.workspace.trust.enabled' }).first().click({ timeout: 15_000 });
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(JSON.stringify(settings)); // pasted, one line
+    // The JSON editor may add closing characters after the cursor: they go too.
+    await page.keyboard.press('Shift+Control+End');
+    await page.keyboard.press('Delete');
+    await page.keyboard.press('Control+S');
+    for (let i = 0; i < 100 && !readFileSync(SETTINGS, 'utf8').includes('arm-alpha'); i++) {
+        await page.waitForTimeout(100);
+    }
+    if (!readFileSync(SETTINGS, 'utf8').includes('arm-alpha')) {
+        await fail('settings.json was not saved with the arms');
+    }
+    await shot('settings-arms');
+    await page.keyboard.press('Control+W');
+    // code-server may ask again about the (already saved) file on close: save it.
+    const settingsEditor = page.locator('.monaco-breadcrumbs', { hasText: 'settings.json' }).first();
+    const save = page.locator('.monaco-dialog-box button', { hasText: /^Save$/ });
+    for (let i = 0; i < 100; i++) {
+        if (await save.isVisible()) {
+            await save.click();
+        } else if (i > 15 && !(await settingsEditor.isVisible())) {
+            break;
+        }
+        await page.waitForTimeout(100);
+    }
+    await page.waitForTimeout(1000); // the extension sends the change; the server makes the arms
+    await focusEditor();
+    await newLine();
+    await typeUntilGhost(['class SessionStart(EventData):', 'def _describe(hint: Any) -> str:', 'class DocOpen(EventData):'], 'two arms');
+    await page.keyboard.press('F1');
+    await pickInQuickInput('', 'Compare Suggestion Candidates');
+    const panel = page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
+    const pick = panel.locator('button', { hasText: 'Suggestion A is better' });
+    await pick.waitFor({ timeout: 20_000 });
+    await page.waitForTimeout(700); // reading both
+    await shot('comparison');
+    const shownText = await panel.locator('body').innerText();
+    await pick.click();
+    await page.locator('.tab', { hasText: 'Compare suggestions' }).waitFor({ state: 'hidden', timeout: 10_000 });
+    log('compared', { shownText });
 
 } catch (error) {
     await fail(`step failed: ${error instanceof Error ? error.stack : String(error)}`);

@@ -23,6 +23,8 @@ from tests.support.collector import RunningCollector
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = REPO / "test-artifacts" / "e2e-vscode"
+# Configured midway, as a researcher would: two arms (both the builtin model here).
+ARMS = [{"name": "arm-alpha", "provider": "builtin"}, {"name": "arm-beta", "provider": "builtin"}]
 Event = dict[str, Any]
 
 
@@ -54,6 +56,7 @@ def everything_arrived(events: list[Event]) -> bool:
         and len(of(events, "rating.submitted")) >= 2
         and bool(of(events, "capture.resumed"))
         and bool(of(events, "doc.save"))
+        and bool(of(events, "comparison.choice"))
     )
 
 
@@ -87,7 +90,7 @@ def test_a_person_in_vscode_is_recorded(collector: RunningCollector, tmp_path: P
     )
     with code.running({"EDITTRACE_TOKEN": token}):
         timings["code_server_up_s"] = time.monotonic() - started
-        steps = code.drive("events.py")
+        steps = code.drive("events.py", ARMS)
         timings["driven_s"] = time.monotonic() - started
         assert steps[-1]["step"] == "done", steps
         events = wait_for(collector, everything_arrived, timeout_s=60)
@@ -135,10 +138,13 @@ def test_a_person_in_vscode_is_recorded(collector: RunningCollector, tmp_path: P
     for checkpoint in persistence(kept["suggestion"]).values():
         assert checkpoint["unchanged"] is True and checkpoint["distance"] == 0, checkpoint
 
-    # 2: Escape dismissed one: rejected, explicitly, reported by the extension.
+    # 2: Escape dismissed the suggestion on screen: rejected, explicitly, reported by the
+    # extension. (An Escape elsewhere while ghost text showed counts as a dismiss too.)
+    dismissed = next(step for step in steps if step["step"] == "dismiss")["ghost"]
     rejected = of(events, "suggestion.ended", outcome="rejected")
-    assert len(rejected) == 1, rejected
-    assert rejected[0]["source"] == "bridge" and rejected[0]["reason"] == "explicit"
+    assert rejected and all(r["source"] == "bridge" and r["reason"] == "explicit" for r in rejected)
+    first = offered[rejected[0]["suggestion"]]["candidates"][rejected[0]["candidate"]]["text"]
+    assert first == dismissed, (first, dismissed)
 
     # 3: Ctrl+Right took one word of a suggestion, then the person typed something else.
     partials = of(events, "suggestion.partial_accept")
@@ -152,7 +158,7 @@ def test_a_person_in_vscode_is_recorded(collector: RunningCollector, tmp_path: P
 
     # No offer ended twice, though both the extension and the edit stream may tell; those
     # superseded while typing ended "ignored".
-    ended_ids = [e["suggestion"] for e in of(events, "suggestion.ended")]
+    ended_ids = [(e["suggestion"], e["candidate"]) for e in of(events, "suggestion.ended")]
     assert sorted(ended_ids) == sorted(set(ended_ids))
     ignored = of(events, "suggestion.ended", outcome="ignored")
     assert ignored and {e["source"] for e in ignored} <= {"bridge", "inferred"}
@@ -188,5 +194,18 @@ def test_a_person_in_vscode_is_recorded(collector: RunningCollector, tmp_path: P
     assert "after_resume = 2" in typed_after
     assert "typed_while_paused" not in json.dumps(of(events, "doc.change"))
 
+    # 8: with two arms configured, one offer's candidates were compared blind: the panel never
+    # named an arm; the choice records the candidate, the order shown and the time taken.
+    choices = of(events, "comparison.choice")
+    assert len(choices) == 1, choices
+    choice = choices[0]
+    compared = offered[choice["suggestion"]]
+    assert sorted(c["arm"] for c in compared["candidates"]) == ["arm-alpha", "arm-beta"]
+    assert choice["choice"] == "candidate" and choice["source"] == "bridge"
+    assert sorted(choice["order"]) == [0, 1] and choice["candidate"] == choice["order"][0]
+    assert choice["decision_ms"] > 0
+    panel = next(step for step in steps if step["step"] == "compared")["shownText"]
+    assert "Suggestion A" in panel and "Suggestion B" in panel and "arm-" not in panel
+
     # The screenshots of what the person saw are kept.
-    assert len(list(ARTIFACTS.glob("*.png"))) >= 8
+    assert len(list(ARTIFACTS.glob("*.png"))) >= 10

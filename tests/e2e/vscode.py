@@ -130,9 +130,8 @@ class CodeServer:
             raise AssertionError(f"installing the .vsix failed:\n{result.stdout}\n{result.stderr}")
 
     def write_settings(self, settings: Mapping[str, Any]) -> None:
-        user = self.user_data / "User"
-        user.mkdir(parents=True, exist_ok=True)
-        (user / "settings.json").write_text(json.dumps({**QUIET_SETTINGS, **settings}, indent=2))
+        self.settings_path.parent.mkdir(parents=True, exist_ok=True)
+        self.settings_path.write_text(json.dumps({**QUIET_SETTINGS, **settings}, indent=2))
 
     @contextlib.contextmanager
     def running(self, extra_env: Mapping[str, str]) -> Iterator[CodeServer]:
@@ -196,7 +195,13 @@ class CodeServer:
         logs = sorted(self.user_data.glob("logs/*/exthost*/edittrace.edittrace/edittrace.log"))
         return logs[-1].read_text() if logs else "(no extension log)"
 
-    def drive(self, file_name: str, timeout_s: float = 240.0) -> list[dict[str, Any]]:
+    @property
+    def settings_path(self) -> Path:
+        return self.user_data / "User" / "settings.json"
+
+    def drive(
+        self, file_name: str, arms: list[dict[str, Any]], timeout_s: float = 240.0
+    ) -> list[dict[str, Any]]:
         """Runs drive.mjs against this code-server; returns its step records."""
         result = subprocess.run(
             [str(self.installs.node_bin / "node"), str(Path(__file__).with_name("drive.mjs"))],
@@ -207,6 +212,8 @@ class CodeServer:
                 "ARTIFACTS": str(self.artifacts),
                 "PLAYWRIGHT_DIR": str(self.installs.playwright_dir),
                 "CHROMIUM": str(self.installs.chromium),
+                "SETTINGS": str(self.settings_path),
+                "ARMS": json.dumps(arms),
             },
             capture_output=True,
             text=True,

@@ -195,6 +195,11 @@ def _draw(
 ) -> None:
     screen.erase()
     height, width = screen.getmaxyx()
+    if height < 6 or width < 30:
+        with contextlib.suppress(curses.error):
+            screen.addnstr(0, 0, "terminal too small", max(1, width - 1))
+        screen.refresh()
+        return
     uri = playback.pick_document(state)
     start = playback.session.ts_of(1) or 0
     elapsed = ((state.ts or start) - start) / 1000

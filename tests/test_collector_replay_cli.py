@@ -96,8 +96,10 @@ class Tmux:
         self.socket = socket
 
     def tmux(self, *args: str) -> str:
+        # Some test plugins export LINES/COLUMNS; curses would believe them over the pane.
+        env = {k: v for k, v in os.environ.items() if k not in ("LINES", "COLUMNS")}
         done = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False, env=env
         )
         return done.stdout
 
@@ -169,6 +171,24 @@ def test_the_player_steps_jumps_plays_and_quits(tmp_path: Path, tmux: Tmux) -> N
     tmux.wait_for(f"seq {len(builder.events)}/{len(builder.events)}  t 0:09.1  paused")
     tmux.keys("q")
     deadline = time.monotonic() + 10
+    while tmux.alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not tmux.alive()
+
+
+def test_the_player_survives_a_tiny_terminal(tmp_path: Path, tmux: Tmux) -> None:
+    db = tmp_path / "collector.db"
+    realistic_session().store(db)
+    tmux.start(f"TERM=xterm-256color {EDITTRACE} replay --db {db} session-1")
+    tmux.wait_for("seq 1/", "q quit")
+    tmux.tmux("resize-window", "-t", "player", "-x", "20", "-y", "4")
+    tmux.wait_for("terminal too small")
+    tmux.tmux("resize-window", "-t", "player", "-x", "100", "-y", "30")
+    tmux.wait_for("seq 1/", "q quit")
+    tmux.keys("n")
+    tmux.wait_for("seq 2/")
+    tmux.keys("q")
+    deadline = time.monotonic() + 30
     while tmux.alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not tmux.alive()

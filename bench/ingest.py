@@ -31,8 +31,9 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `tests` impor
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench._client import cpu_seconds, machine_note, typing_events
-from edittrace.collector.storage import canonical_json, open_database
+from edittrace.collector.storage import open_database
 from edittrace.protocol import Ack, Batch, Event, Hello, decode_frame, encode_frame
+from edittrace.protocol.frames import canonical_json
 from tests.support.collector import RunningCollector, bearer
 
 TS0 = 1_700_000_000_000

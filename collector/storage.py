@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from edittrace.protocol import ErrorCode, Event, ProtocolError
+from edittrace.protocol.frames import canonical_json
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -121,15 +122,6 @@ def schema_version(db: sqlite_utils.Database) -> int:
     """The highest migration applied to ``db``."""
     row = db.conn.execute("SELECT max(id) FROM migrations").fetchone()
     return int(row[0] or 0)
-
-
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-# One encoder for every event: ``json.dumps`` with options builds a new one per call.
-
-
-def canonical_json(data: Mapping[str, Any]) -> str:
-    """The one JSON spelling of ``data``: sorted keys, no spaces, UTF-8 kept as is."""
-    return _CANONICAL.encode(data)
 
 
 @dataclass(frozen=True)
@@ -253,7 +245,11 @@ class Store:
                 f"session {batch.session}: batch starts at seq {first} but only 1..{acked} "
                 f"are stored; resend from seq {acked + 1}",
             )
-        rows = [(e.seq, e.type, e.ts, canonical_json(e.data)) for e in batch.events]
+        # decode_frame already encoded each event's data; encode only events built here.
+        rows = [
+            (e.seq, e.type, e.ts, canonical_json(e.data) if e.data_json is None else e.data_json)
+            for e in batch.events
+        ]
         if first <= acked:
             self._check_resent(batch.session, rows, acked)
         fresh = [

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import time
 from array import array
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,8 @@ FRAGMENT_CHARS = 8
 """Known secrets are also masked by any fragment of this many characters (or the whole)."""
 MIN_KNOWN_SECRET = 6
 """Shorter detections are not remembered for exact matching (too many false matches)."""
+YIELD_EVERY = 8
+"""The replay lets other threads run after this many events (about a millisecond of work)."""
 
 # Keys whose string values are identifiers or vocabulary, never user text.
 _STRUCTURAL_KEYS = frozenset(
@@ -374,6 +377,10 @@ def release_session(
     renders: list[Any] = []  # per due event: what to render once every taint is known
     boundary: dict[str, str | None] = {}  # raw text of each touched document after ``due``
     for index, event in enumerate(pending):
+        if index % YIELD_EVERY == YIELD_EVERY - 1:
+            # Releases run on the outbox thread: hand the GIL over now and then, or the
+            # language server's handlers wait up to a switch interval (5 ms) per keystroke.
+            time.sleep(0)
         renders.append(_replay(work, event))
         if index == due - 1:
             uris = {str(e.data.get("uri")) for e in pending[:due] if e.type.startswith("doc.")}

@@ -48,7 +48,12 @@ UNAUTHORIZED_RETRY_S = (30.0, 90.0)
 RELEASE_POLL_S = 5.0
 """Release also runs this often, so a clock step never strands held events."""
 RELEASE_INTERVAL_S = 1.0
-"""At most one release per second (less with a hold-back under 10 s)."""
+"""At least this long between releases (less with a hold-back under 10 s)."""
+RELEASE_BATCH_SHARE = 0.5
+"""Releases are also at least this share of the hold-back apart: each one replays the whole
+held window to mask the due events, so with one release per hold-back/2 every event is
+replayed about three times instead of hold-back/interval + 1 (eleven at the default 10 s)."""
+RELEASE_BATCH_CAP_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -218,7 +223,12 @@ class Delivery:
 
     async def _release_loop(self) -> None:
         # Releases are batched (at most one per interval): each one replays the held window.
-        interval_s = max(0.05, min(RELEASE_INTERVAL_S, self.hold_back_ms / 10_000))
+        # An event so leaves between one hold-back and one and a half after it happened.
+        interval_s = max(
+            0.05,
+            min(RELEASE_INTERVAL_S, self.hold_back_ms / 10_000),
+            min(RELEASE_BATCH_CAP_S, self.hold_back_ms / 1000 * RELEASE_BATCH_SHARE),
+        )
         while True:
             self._appended.clear()
             released, next_due = await self._call(self._release)

@@ -139,6 +139,9 @@ class Outbox:
 
     def _prune(self, now_ms: int) -> None:
         self._pruned_ms = now_ms
+        # Sessions another server released entirely are never visited here again: an hourly
+        # clear keeps their decoded events from staying (the next release reads afresh).
+        self._decoded.clear()
         with self._transaction():
             # State of sessions long finished elsewhere (cut off by a crash: no session.end).
             self._db.execute(

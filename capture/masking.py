@@ -20,9 +20,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import time
 from array import array
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -355,8 +354,15 @@ def _identities(start: int, count: int) -> array[int]:
     return _IOTA[start:end]
 
 
+def keep_going() -> None:
+    """The default ``pause``: carry on without handing over."""
+
+
 def release_session(
-    state: SessionState, pending: Sequence[Event], due: int
+    state: SessionState,
+    pending: Sequence[Event],
+    due: int,
+    pause: Callable[[], None] = keep_going,
 ) -> tuple[list[Event], SessionState]:
     """Mask the first ``due`` of ``pending`` (all unreleased events, in seq order).
 
@@ -378,9 +384,9 @@ def release_session(
     boundary: dict[str, str | None] = {}  # raw text of each touched document after ``due``
     for index, event in enumerate(pending):
         if index % YIELD_EVERY == YIELD_EVERY - 1:
-            # Releases run on the outbox thread: hand the GIL over now and then, or the
-            # language server's handlers wait up to a switch interval (5 ms) per keystroke.
-            time.sleep(0)
+            # A long pass holds the interpreter; the caller's ``pause`` may let other
+            # threads run (the server's outbox thread hands the GIL to the LSP handlers).
+            pause()
         renders.append(_replay(work, event))
         if index == due - 1:
             uris = {str(e.data.get("uri")) for e in pending[:due] if e.type.startswith("doc.")}

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from edittrace.capture.masking import Mirror, SessionState, release_session
+from edittrace.capture.masking import Mirror, SessionState, keep_going, release_session
 from edittrace.protocol.frames import Event
 
 SCHEMA_VERSION = 1
@@ -68,9 +68,13 @@ def _dumps(data: Any) -> str:
 class Outbox:
     """A durable queue of a machine's events, per session, in seq order."""
 
-    def __init__(self, path: Path, hold_back_ms: int) -> None:
+    def __init__(
+        self, path: Path, hold_back_ms: int, pause: Callable[[], None] | None = None
+    ) -> None:
+        """``pause`` is called every few events of a long release (see ``release_session``)."""
         self.path = Path(path)
         self.hold_back_ms = hold_back_ms
+        self._pause = pause if pause is not None else keep_going
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -188,7 +192,7 @@ class Outbox:
         if not due:
             return 0
         state = self._state(session)
-        masked, new_state = release_session(state, pending, due)
+        masked, new_state = release_session(state, pending, due, self._pause)
         self._db.executemany(
             "UPDATE events SET data = ?, released = 1 WHERE session = ? AND seq = ?",
             [(_dumps(dict(e.data)), session, e.seq) for e in masked],

@@ -159,7 +159,9 @@ class Delivery:
 
     def _open(self) -> int:
         if self._outbox is None:  # a submit before start opened it already
-            self._outbox = Outbox(self.outbox_path, self.hold_back_ms)
+            # time.sleep(0) hands the GIL to the LSP handlers during long releases, so a
+            # keystroke never waits a whole switch interval behind masking.
+            self._outbox = Outbox(self.outbox_path, self.hold_back_ms, pause=_yield_gil)
         return self._outbox.queued()
 
     def _close(self) -> None:
@@ -386,3 +388,7 @@ class Delivery:
         for session, acked in acknowledged.items():
             self._outbox.acknowledge(session, acked)
         return self._outbox.queued()
+
+
+def _yield_gil() -> None:
+    time.sleep(0)
